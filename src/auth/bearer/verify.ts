@@ -1,0 +1,111 @@
+/**
+ * Step 2 of the bearer check: verify the JWT with `jose` — signature against the issuer's keys
+ * (asymmetric algorithms only), then `iss`, `aud`, `exp`/`nbf` — and translate every failure into
+ * a typed {@link AuthError} with a precise reason.
+ *
+ * @example
+ * ```ts
+ * const claims = await verifyAccessToken(token, { keys, issuer, audiences: ['https://mcp.example.com'], clockSkewSeconds: 30 });
+ * ```
+ */
+import { errors, type JWTPayload, jwtVerify } from 'jose';
+import { AuthError } from '../errors.js';
+import { JwksUnavailableError, type KeyStore } from '../jwks/keyStore.js';
+
+/** Asymmetric JWS algorithms only: `none` and HMAC (`HS*`) can never verify. */
+export const ALLOWED_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
+
+export interface VerifyOptions {
+  keys: Pick<KeyStore, 'getKey'>;
+  issuer: string;
+  audiences: readonly string[];
+  clockSkewSeconds: number;
+}
+
+/**
+ * The audiences a token may carry. An origin-only audience (`https://mcp.example.com`) also
+ * matches its trailing-slash form (`https://mcp.example.com/`), which `new URL(x).href` produces
+ * and several clients send as `resource`; any other variant is refused.
+ */
+export function acceptedAudiences(audiences: readonly string[]): string[] {
+  const out = new Set(audiences);
+  for (const a of audiences) {
+    try {
+      const u = new URL(a);
+      if (u.pathname === '/' && !a.endsWith('/')) out.add(`${a}/`);
+    } catch {
+      // not a URL (e.g. a Keycloak client id): exact match only
+    }
+  }
+  return [...out];
+}
+
+export async function verifyAccessToken(token: string, o: VerifyOptions): Promise<JWTPayload> {
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, o.keys.getKey, {
+      algorithms: ALLOWED_ALGORITHMS,
+      issuer: o.issuer,
+      audience: acceptedAudiences(o.audiences),
+      clockTolerance: o.clockSkewSeconds,
+      requiredClaims: ['iss', 'aud', 'exp', 'sub'],
+    }));
+  } catch (err) {
+    throw toAuthError(err, o);
+  }
+  // Keycloak marks ID and refresh tokens with `typ`; neither is an access token.
+  if (typeof payload.typ === 'string' && !['bearer', 'at+jwt'].includes(payload.typ.toLowerCase())) {
+    throw new AuthError('invalid_token', 'token_type', `A ${payload.typ} token is not an access token`);
+  }
+  return payload;
+}
+
+function toAuthError(err: unknown, o: VerifyOptions): AuthError {
+  if (err instanceof JwksUnavailableError) {
+    return new AuthError('unavailable', 'jwks_unavailable', 'The authorization server keys are unavailable');
+  }
+  if (err instanceof errors.JWTExpired) {
+    return new AuthError('invalid_token', 'expired', 'The access token expired');
+  }
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    switch (err.claim) {
+      case 'iss':
+        return new AuthError('invalid_token', 'issuer', `The token issuer is not ${o.issuer}`);
+      case 'aud':
+        return new AuthError(
+          'invalid_token',
+          'audience',
+          `The token audience does not include this server (${o.audiences.join(' or ')})`,
+        );
+      case 'nbf':
+        return new AuthError('invalid_token', 'not_yet_valid', 'The access token is not valid yet');
+      default:
+        if (err.reason === 'missing') {
+          return new AuthError('invalid_token', 'missing_claim', `The access token has no "${err.claim}" claim`);
+        }
+        return new AuthError('invalid_token', 'malformed', `The access token claim "${err.claim}" is invalid`);
+    }
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) {
+    return new AuthError('invalid_token', 'algorithm', 'The token signing algorithm is not accepted');
+  }
+  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) {
+    return new AuthError('invalid_token', 'unknown_kid', 'The token was not signed by a known key of the issuer');
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) {
+    return new AuthError('invalid_token', 'signature', 'The token signature is invalid');
+  }
+  return new AuthError('invalid_token', 'malformed', 'The access token is malformed');
+}

@@ -1,0 +1,243 @@
+/**
+ * Configuration: read once from the environment (and an optional `.env`), validated, and
+ * frozen into a typed {@link Config}. Anything wrong stops start-up with a {@link ConfigError}
+ * whose one-line message names the variable and the fix.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig(process.env); // throws ConfigError on a bad value
+ * console.log(config.audiences); // ['https://mcp.example.com', 'https://mcp.example.com/mcp']
+ * ```
+ */
+import { resolve } from 'node:path';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+    fix: string,
+  ) {
+    super(`${variable}: ${problem}. Fix: ${fix}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface Config {
+  /** `production` turns dev conveniences into start-up errors. */
+  readonly production: boolean;
+  /** Public origin users paste into ChatGPT, without trailing slash, e.g. `https://mcp.example.com`. */
+  readonly serverUrl: string;
+  /** Authorization server issuer, byte-exact as in its metadata. */
+  readonly issuer: string;
+  /** JWKS URL to fetch keys from; `undefined` means: discover it from the issuer's metadata. */
+  readonly jwksUrl: string | undefined;
+  /** Accepted token audiences, primary first (`MCP_AUDIENCE`, then `MCP_ALT_AUDIENCE`). */
+  readonly audiences: readonly string[];
+  readonly host: string;
+  readonly port: number;
+  /** SQLite file with the orders. */
+  readonly ordersDb: string;
+  /** Browser origins allowed to call the MCP endpoints (exact `scheme://host[:port]` strings). */
+  readonly allowedOrigins: readonly string[];
+  /** Also allow any loopback origin (`http://localhost:*`, `http://127.0.0.1:*`, `http://[::1]:*`). */
+  readonly allowLoopbackOrigins: boolean;
+  /** Host names (no port) accepted in the `Host` header of MCP requests. */
+  readonly allowedHosts: readonly string[];
+  readonly maxBodyBytes: number;
+  readonly clockSkewSeconds: number;
+  readonly requiredScope: string;
+  readonly staffScope: string;
+  readonly staffRole: string;
+  /** Dot path of the claim holding the user's e-mail. */
+  readonly emailClaim: string;
+  /** Dot path of the claim holding the user's roles (array of strings). */
+  readonly rolesClaim: string;
+  /** Open a session (`Mcp-Session-Id`) on 2025-era `initialize`; `false` serves everything stateless. */
+  readonly sessions: boolean;
+  /** Answer 2025-era session POSTs with JSON bodies (`true`) or SSE streams (`false`). */
+  readonly jsonResponses: boolean;
+  readonly sessionIdleSeconds: number;
+  readonly maxSessions: number;
+  readonly logLevel: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** True for `localhost`, `*.localhost`, `127.0.0.0/8` and `::1`. */
+export function isLoopbackHostname(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  return LOOPBACK_HOSTS.has(h) || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+function read(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function parseUrl(name: string, value: string, example: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, `"${value}" is not an absolute URL`, `set it to e.g. ${example}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(name, `"${value}" must use http or https`, `set it to e.g. ${example}`);
+  }
+  if (url.hash || url.search || url.username || url.password) {
+    throw new ConfigError(
+      name,
+      `"${value}" must not contain a query, fragment or credentials`,
+      `set it to e.g. ${example}`,
+    );
+  }
+  return url;
+}
+
+function parseInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(name, `"${raw}" is not a whole number between ${min} and ${max}`, `unset it or fix it`);
+  }
+  return n;
+}
+
+function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = read(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `"${raw}" is not a boolean`, 'use true or false');
+}
+
+function parseList(env: Env, name: string): string[] | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function requireHttpsInProduction(production: boolean, name: string, url: URL): void {
+  if (production && url.protocol !== 'https:' && !isLoopbackHostname(url.hostname)) {
+    throw new ConfigError(
+      name,
+      `"${url.href}" is plain http in production (NODE_ENV=production)`,
+      'use the https URL your proxy serves',
+    );
+  }
+}
+
+/**
+ * Parses and validates the configuration.
+ *
+ * @param env - usually `process.env` (after `.env` was loaded)
+ * @throws ConfigError naming the variable and the fix
+ */
+export function loadConfig(env: Env): Config {
+  const production = env.NODE_ENV === 'production';
+  const port = parseInteger(env, 'PORT', 3000, 1, 65535);
+  const host = read(env, 'HOST') ?? '127.0.0.1';
+
+  const serverUrlRaw = read(env, 'MCP_SERVER_URL') ?? `http://localhost:${port}`;
+  const server = parseUrl('MCP_SERVER_URL', serverUrlRaw, 'https://mcp.example.com');
+  if (server.pathname !== '/') {
+    throw new ConfigError(
+      'MCP_SERVER_URL',
+      `"${serverUrlRaw}" has a path; it must be the bare origin users paste (the MCP endpoint is <origin>/mcp)`,
+      `set it to ${server.origin}`,
+    );
+  }
+  requireHttpsInProduction(production, 'MCP_SERVER_URL', server);
+  const serverUrl = server.origin;
+
+  const issuerRaw = read(env, 'KC_ISSUER');
+  if (issuerRaw === undefined) {
+    throw new ConfigError(
+      'KC_ISSUER',
+      'is not set',
+      'set it to the issuer of your authorization server, byte-exact as in its metadata, e.g. https://auth.example.com/realms/mcp',
+    );
+  }
+  const issuerUrl = parseUrl('KC_ISSUER', issuerRaw, 'https://auth.example.com/realms/mcp');
+  requireHttpsInProduction(production, 'KC_ISSUER', issuerUrl);
+  // Kept verbatim: the issuer is compared byte for byte, so no normalisation.
+  const issuer = issuerRaw;
+
+  const jwksRaw = read(env, 'KC_JWKS_URL');
+  const jwksUrl =
+    jwksRaw === undefined
+      ? undefined
+      : parseUrl('KC_JWKS_URL', jwksRaw, 'http://keycloak:8080/realms/mcp/protocol/openid-connect/certs').href;
+
+  const audience = read(env, 'MCP_AUDIENCE') ?? serverUrl;
+  const altAudience = read(env, 'MCP_ALT_AUDIENCE') ?? `${serverUrl}/mcp`;
+  for (const [name, value] of [
+    ['MCP_AUDIENCE', audience],
+    ['MCP_ALT_AUDIENCE', altAudience],
+  ] as const) {
+    if (/\s/.test(value)) {
+      throw new ConfigError(name, `"${value}" contains whitespace`, `set one audience string, e.g. ${serverUrl}`);
+    }
+  }
+  const audiences = [...new Set([audience, altAudience])];
+
+  const dataDir = resolve(read(env, 'DATA_DIR') ?? 'data');
+  const ordersDb = resolve(read(env, 'ORDERS_DB') ?? `${dataDir}/orders.sqlite`);
+
+  const originsRaw = parseList(env, 'MCP_ALLOWED_ORIGINS');
+  const allowedOrigins = [serverUrl];
+  for (const o of originsRaw ?? []) {
+    const u = parseUrl('MCP_ALLOWED_ORIGINS', o, 'http://localhost:6274');
+    if (u.pathname !== '/') {
+      throw new ConfigError('MCP_ALLOWED_ORIGINS', `"${o}" is not an origin`, `use ${u.origin}`);
+    }
+    allowedOrigins.push(u.origin);
+  }
+  const allowLoopbackOrigins = parseBoolean(env, 'MCP_ALLOW_LOOPBACK_ORIGINS', !production);
+
+  const allowedHosts = [server.hostname, ...(parseList(env, 'MCP_ALLOWED_HOSTS') ?? [])].map((h) =>
+    h.toLowerCase(),
+  );
+
+  const responseMode = read(env, 'MCP_RESPONSE_MODE') ?? 'json';
+  if (responseMode !== 'json' && responseMode !== 'sse') {
+    throw new ConfigError('MCP_RESPONSE_MODE', `"${responseMode}" is not json or sse`, 'use json (default) or sse');
+  }
+
+  const logLevel = read(env, 'LOG_LEVEL') ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `"${logLevel}" is not a level`, 'use one of error, warn, info, debug');
+  }
+
+  return Object.freeze({
+    production,
+    serverUrl,
+    issuer,
+    jwksUrl,
+    audiences: Object.freeze(audiences),
+    host,
+    port,
+    ordersDb,
+    allowedOrigins: Object.freeze([...new Set(allowedOrigins)]),
+    allowLoopbackOrigins,
+    allowedHosts: Object.freeze([...new Set(allowedHosts)]),
+    maxBodyBytes: parseInteger(env, 'MCP_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    clockSkewSeconds: parseInteger(env, 'MCP_CLOCK_SKEW_SECONDS', 30, 0, 300),
+    requiredScope: read(env, 'MCP_REQUIRED_SCOPE') ?? 'mcp:tools',
+    staffScope: read(env, 'MCP_STAFF_SCOPE') ?? 'orders:read:all',
+    staffRole: read(env, 'MCP_STAFF_ROLE') ?? 'staff',
+    emailClaim: read(env, 'MCP_EMAIL_CLAIM') ?? 'email',
+    rolesClaim: read(env, 'MCP_ROLES_CLAIM') ?? 'realm_access.roles',
+    sessions: parseBoolean(env, 'MCP_SESSIONS', true),
+    jsonResponses: (read(env, 'MCP_RESPONSE_MODE') ?? 'json') === 'json',
+    sessionIdleSeconds: parseInteger(env, 'MCP_SESSION_IDLE_SECONDS', 1800, 10, 7 * 24 * 3600),
+    maxSessions: parseInteger(env, 'MCP_MAX_SESSIONS', 10_000, 1, 1_000_000),
+    logLevel,
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * The deprecated HTTP+SSE transport (protocol 2024-11-05): `GET /sse` opens an event stream that
+ * first names the POST endpoint (`/messages?sessionId=…`); answers to those POSTs arrive on the
+ * stream. Kept for clients that still fall back to it. Same authentication as `/mcp`, and a
+ * stream belongs to the principal that opened it.
+ *
+ * @example
+ * ```ts
+ * const sse = new LegacySseEndpoint(factory, { keepAliveMs: 25_000 });
+ * await sse.open(req, res, principal);                      // GET /sse
+ * await sse.post(req, res, sessionId, body, principal, authInfo); // POST /messages?sessionId=…
+ * ```
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuthInfo, McpServer } from '@modelcontextprotocol/server';
+import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
+import type { Principal } from '../auth/principal.js';
+
+interface SseEntry {
+  transport: SSEServerTransport;
+  server: McpServer;
+  principalKey: string;
+}
+
+export class LegacySseEndpoint {
+  private readonly streams = new Map<string, SseEntry>();
+
+  constructor(
+    private readonly factory: () => McpServer,
+    private readonly o: {
+      keepAliveMs: number;
+      onCountChange?: (n: number) => void;
+      onError?: (err: Error) => void;
+    },
+  ) {}
+
+  get count(): number {
+    return this.streams.size;
+  }
+
+  /** Opens the event stream; resolves once the `endpoint` event was sent. */
+  async open(res: ServerResponse, principal: Principal): Promise<string> {
+    const transport = new SSEServerTransport('/messages', res);
+    const server = this.factory();
+    const id = transport.sessionId;
+    this.streams.set(id, { transport, server, principalKey: principal.key });
+    this.o.onCountChange?.(this.streams.size);
+    const ping = setInterval(() => {
+      if (!res.writableEnded) res.write(': keep-alive\n\n');
+    }, this.o.keepAliveMs).unref();
+    const cleanup = () => {
+      clearInterval(ping);
+      if (this.streams.delete(id)) this.o.onCountChange?.(this.streams.size);
+    };
+    transport.onclose = cleanup;
+    res.on('close', () => {
+      cleanup();
+      void server.close().catch(() => {});
+    });
+    transport.onerror = (err) => this.o.onError?.(err);
+    await server.connect(transport);
+    res.flushHeaders();
+    return id;
+  }
+
+  /** Delivers one POSTed JSON-RPC message; answers 404 for unknown streams and other users' streams. */
+  async post(
+    req: IncomingMessage,
+    res: ServerResponse,
+    sessionId: string | null,
+    parsedBody: unknown,
+    principal: Principal,
+    authInfo: AuthInfo,
+  ): Promise<boolean> {
+    const entry = sessionId ? this.streams.get(sessionId) : undefined;
+    if (!entry || entry.principalKey !== principal.key) return false;
+    (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfo;
+    await entry.transport.handlePostMessage(req, res, parsedBody);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.streams.values()].map((e) => e.server.close().catch(() => {})));
+    this.streams.clear();
+  }
+}

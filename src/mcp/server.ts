@@ -1,0 +1,31 @@
+/**
+ * The MCP server definition: one factory that builds an `McpServer` with the `search` and
+ * `fetch` tools. Both protocol eras (2025 sessions/stateless and the 2026-07-28 wire) and the
+ * legacy SSE transport are served from this one definition, so they cannot drift apart.
+ *
+ * @example
+ * ```ts
+ * const factory = createServerFactory({ store, serverUrl: 'https://mcp.example.com' });
+ * const server = factory();
+ * ```
+ */
+import { McpServer } from '@modelcontextprotocol/server';
+import type { ToolDeps } from './context.js';
+import { registerFetch } from './tools/fetch.js';
+import { registerSearch } from './tools/search.js';
+
+export const SERVER_INFO = { name: 'sample-mcp', title: 'Sample MCP: cupcake orders', version: '0.1.0' };
+
+export function createServerFactory(deps: ToolDeps): () => McpServer {
+  return () => {
+    const server = new McpServer(SERVER_INFO, {
+      capabilities: { tools: {} },
+      instructions:
+        'Cupcake shop orders. Use `search` to find orders (by flavour, customer, status, notes or date) and ' +
+        '`fetch` with a returned id for the full order. Users only see their own orders; staff see all.',
+    });
+    registerSearch(server, deps);
+    registerFetch(server, deps);
+    return server;
+  };
+}

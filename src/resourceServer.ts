@@ -1,0 +1,93 @@
+/**
+ * Composition root of the resource server: builds every part from the {@link Config} and
+ * listens. `npm run serve` and the tests both start it through here.
+ *
+ * @example
+ * ```ts
+ * const rs = await startResourceServer(loadConfig(process.env), { logger });
+ * console.log(rs.url); // http://127.0.0.1:3000
+ * await rs.close();
+ * ```
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import { createAuthenticator } from './auth/authenticate.js';
+import { KeyStore } from './auth/jwks/keyStore.js';
+import type { Config } from './config/config.js';
+import { type App, createApp } from './http/app.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { SqliteOrderStore } from './orders/sqlite.js';
+import type { OrderStore } from './orders/types.js';
+
+export interface ResourceServer {
+  /** Where it listens, e.g. `http://127.0.0.1:3000` (the public URL is `config.serverUrl`). */
+  url: string;
+  server: Server;
+  app: App;
+  keys: KeyStore;
+  store: OrderStore;
+  metrics: Metrics;
+  /** Stops accepting, ends sessions and streams, closes the store. */
+  close: () => Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Use this store instead of opening `config.ordersDb` (it is then not closed by `close`). */
+  store?: OrderStore;
+}
+
+export async function startResourceServer(config: Config, opts: StartOptions = {}): Promise<ResourceServer> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  let store = opts.store;
+  if (!store) {
+    mkdirSync(dirname(config.ordersDb), { recursive: true });
+    const sqlite = SqliteOrderStore.open(config.ordersDb);
+    const seeded = sqlite.ensureSampleData();
+    if (seeded.created) {
+      logger.info({ event: 'sample_data', path: config.ordersDb, count: seeded.count }, 'created sample orders');
+    }
+    store = sqlite;
+  }
+  const keys = new KeyStore({ issuer: config.issuer, jwksUrl: config.jwksUrl });
+  const metrics = createMetrics();
+  const authenticate = createAuthenticator({ ...config, keys });
+  const app = createApp({ config, store, keys, authenticate, logger, metrics });
+
+  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000 }, app.handle);
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  const url = `http://${host}:${port}`;
+  // Warm the key cache so the first request does not pay for discovery; failure is reported by /readyz.
+  keys.refresh().catch((err: Error) => {
+    logger.warn({ event: 'jwks_unavailable', issuer: config.issuer, err: err.message }, 'cannot load signing keys yet');
+  });
+  const ownStore = !opts.store;
+  return {
+    url,
+    server,
+    app,
+    keys,
+    store,
+    metrics,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.close();
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), 5000).unref();
+      await closed;
+      clearTimeout(timer);
+      if (ownStore) store.close();
+    },
+  };
+}

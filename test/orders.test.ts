@@ -1,0 +1,358 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  ALICE,
+  BOB,
+  CAROL_EMAIL,
+  FLAVOUR_NAMES,
+  generateOrders,
+  SAMPLE_ORDER_COUNT,
+} from '../src/orders/generate.js';
+import { MAX_QUERY_TOKENS, queryTokens, toFtsQuery } from '../src/orders/query.js';
+import { clampLimit, SqliteOrderStore } from '../src/orders/sqlite.js';
+import type { Order, OrderStatus, Viewer } from '../src/orders/types.js';
+
+const ALL: Viewer = { kind: 'all' };
+const NONE: Viewer = { kind: 'none' };
+const alice: Viewer = { kind: 'customer', email: ALICE.email };
+const bob: Viewer = { kind: 'customer', email: BOB.email };
+const carol: Viewer = { kind: 'customer', email: CAROL_EMAIL };
+
+const HOSTILE_QUERIES = [
+  '"',
+  '"unterminated',
+  'AND',
+  'OR',
+  'NOT',
+  '*',
+  'NEAR(',
+  'NEAR(a b',
+  '(((',
+  ')',
+  'a AND (b',
+  'col:foo',
+  'title:chocolate',
+  '^start',
+  '-minus',
+  '',
+  '   ',
+  'x'.repeat(10_240),
+  'chocolate '.repeat(5_000),
+  '🧁🎂 cupcake 🍫',
+  "'; DROP TABLE orders; --",
+  "' OR 1=1 --",
+  'crème brûlée',
+  'cre\u0300me bru\u0302le\u0301e',
+  'NEAR("a" "b", 2)',
+  '{title notes}: x',
+  'a"b"c',
+  '\u0000\u0001',
+  '\uD800 lone surrogate',
+  '𞤀𞤁 adlam',
+];
+
+function sampleOrders(count = SAMPLE_ORDER_COUNT, seed?: number): Order[] {
+  return [...generateOrders(seed === undefined ? { count } : { count, seed })];
+}
+
+describe('generateOrders', () => {
+  const orders = sampleOrders();
+
+  test('is deterministic for a seed and differs across seeds', () => {
+    const a = sampleOrders(100, 42);
+    const b = sampleOrders(100, 42);
+    assert.equal(JSON.stringify(a), JSON.stringify(b));
+    const c = sampleOrders(100, 43);
+    assert.notEqual(JSON.stringify(a), JSON.stringify(c));
+    // The default seed is fixed too.
+    assert.equal(JSON.stringify(sampleOrders(100)), JSON.stringify(orders.slice(0, 100)));
+  });
+
+  test('yields exactly count orders with sequential ids', () => {
+    assert.equal(orders.length, SAMPLE_ORDER_COUNT);
+    orders.forEach((o, i) => {
+      assert.equal(o.id, `ord-${100000 + i}`);
+    });
+    assert.deepEqual(sampleOrders(0), []);
+    assert.throws(() => sampleOrders(-1), RangeError);
+  });
+
+  test('streams lazily', () => {
+    const it = generateOrders({ count: 1_000_000 });
+    const first = it.next();
+    assert.equal(first.done, false);
+    assert.equal(first.value?.id, 'ord-100000');
+    it.return(undefined);
+  });
+
+  test('alice and bob own many orders, carol owns none', () => {
+    const owned = (email: string) => orders.filter((o) => o.customerEmail === email).length;
+    for (const email of [ALICE.email, BOB.email]) {
+      const n = owned(email);
+      assert.ok(n >= 20, `${email} owns ${n}`);
+      assert.ok(n >= orders.length * 0.015 && n <= orders.length * 0.045, `${email} owns ${n}`);
+    }
+    assert.equal(owned(CAROL_EMAIL), 0);
+    assert.ok(orders.some((o) => o.customerEmail === ALICE.email && o.customerName === ALICE.name));
+    assert.ok(orders.some((o) => o.customerEmail === BOB.email && o.customerName === BOB.name));
+    const customers = new Set(orders.map((o) => o.customerEmail));
+    assert.ok(customers.size >= 100 && customers.size <= 160, `${customers.size} customers`);
+  });
+
+  test('orders are well-formed and realistic', () => {
+    const statuses = new Set<OrderStatus>();
+    const flavours = new Set<string>();
+    let withNotes = 0;
+    let previous = '';
+    for (const o of orders) {
+      assert.equal(o.customerEmail, o.customerEmail.toLowerCase());
+      assert.match(o.customerEmail, /^[a-z0-9.]+@[a-z.]+$/);
+      assert.equal(o.currency, 'USD');
+      assert.ok(o.items.length >= 1 && o.items.length <= 4);
+      assert.equal(
+        new Set(o.items.map((i) => i.flavour)).size,
+        o.items.length,
+        'flavours within an order are distinct',
+      );
+      for (const item of o.items) {
+        assert.ok(FLAVOUR_NAMES.includes(item.flavour));
+        assert.ok(Number.isInteger(item.quantity) && item.quantity >= 1 && item.quantity <= 24);
+        assert.ok(Number.isInteger(item.unitPriceCents) && item.unitPriceCents > 100);
+        flavours.add(item.flavour);
+      }
+      assert.equal(
+        o.totalCents,
+        o.items.reduce((n, i) => n + i.quantity * i.unitPriceCents, 0),
+      );
+      assert.match(o.orderedAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z$/);
+      assert.ok(o.orderedAt >= '2025-01-01' && o.orderedAt < '2026-11-21', o.orderedAt);
+      assert.ok(o.orderedAt >= previous, 'orderedAt grows with the id');
+      previous = o.orderedAt;
+      const lead = (Date.parse(o.deliveryDate) - Date.parse(o.orderedAt.slice(0, 10))) / 86_400_000;
+      assert.ok(Number.isInteger(lead) && lead >= 0 && lead <= 14, `lead ${lead}`);
+      statuses.add(o.status);
+      if (o.status === 'delivered') assert.ok(o.deliveryDate <= '2026-11-20');
+      if (o.status === 'pending' || o.status === 'baking') assert.ok(o.deliveryDate >= '2026-11-20');
+      if (o.notes !== '') withNotes++;
+    }
+    assert.ok(flavours.size >= 20, `${flavours.size} flavours used`);
+    assert.ok(statuses.has('delivered') && statuses.has('cancelled') && statuses.has('pending'));
+    assert.ok(withNotes > orders.length * 0.2 && withNotes < orders.length * 0.8, `${withNotes} with notes`);
+  });
+});
+
+describe('toFtsQuery', () => {
+  test('quotes every token as a prefix term joined by OR', () => {
+    assert.equal(toFtsQuery('Red Velvet'), '"red"* OR "velvet"*');
+    assert.equal(toFtsQuery('NEAR(a AND'), '"near"* OR "a"* OR "and"*');
+    assert.equal(toFtsQuery('col:foo ^start -minus'), '"col"* OR "foo"* OR "start"* OR "minus"*');
+    assert.equal(toFtsQuery("'; DROP TABLE orders; --"), '"drop"* OR "table"* OR "orders"*');
+    assert.equal(toFtsQuery('red RED Red'), '"red"*');
+  });
+
+  test('returns null without word tokens', () => {
+    for (const q of ['', '   ', '"', '*', '(((', ')', '🧁🎂', '-- ;']) assert.equal(toFtsQuery(q), null, q);
+  });
+
+  test('keeps unicode words (NFC-normalised) and caps tokens and scanned input', () => {
+    assert.equal(toFtsQuery('Crème Brûlée'), '"crème"* OR "brûlée"*');
+    assert.equal(toFtsQuery('cre\u0300me'), '"crème"*');
+    const many = Array.from({ length: 100 }, (_, i) => `w${i}`).join(' ');
+    assert.equal(queryTokens(many).length, MAX_QUERY_TOKENS);
+    assert.equal(toFtsQuery(`${' '.repeat(10_000)}hidden`), null, 'text beyond the scan cap is ignored');
+    assert.equal(queryTokens('x'.repeat(10_240))[0]?.length, 10_000);
+  });
+});
+
+describe('SqliteOrderStore', () => {
+  let store: SqliteOrderStore;
+  const orders = sampleOrders();
+  const byId = new Map(orders.map((o) => [o.id, o]));
+
+  before(() => {
+    store = SqliteOrderStore.open(':memory:');
+    assert.deepEqual(store.ensureSampleData(), { created: true, count: SAMPLE_ORDER_COUNT });
+  });
+  after(() => store.close());
+
+  test('seeds only once and round-trips orders', () => {
+    assert.deepEqual(store.ensureSampleData(), { created: false, count: SAMPLE_ORDER_COUNT });
+    assert.equal(store.count(), SAMPLE_ORDER_COUNT);
+    for (const o of [orders[0], orders[1234], orders.at(-1)]) {
+      assert.ok(o);
+      assert.deepEqual(store.get(o.id, ALL), o);
+    }
+    assert.equal(store.get('ord-999999', ALL), undefined);
+    assert.equal(store.get('', ALL), undefined);
+  });
+
+  test('search finds chocolate orders, best matches first', () => {
+    const hits = store.search('chocolate', ALL, 50);
+    assert.equal(hits.length, 50);
+    for (const hit of hits) {
+      const order = store.get(hit.id, ALL);
+      assert.ok(order);
+      assert.match(hit.title, /chocolate/i);
+      assert.ok(hit.title.startsWith(`Order ${hit.id}:`));
+    }
+    // The top hit is at least as chocolatey as the average hit.
+    const chocolateItems = (id: string) =>
+      byId.get(id)?.items.filter((i) => /chocolate/i.test(i.flavour)).length ?? 0;
+    const top = chocolateItems(hits[0]?.id ?? '');
+    assert.ok(top >= 2, `top hit has ${top} chocolate flavours`);
+  });
+
+  test('orders matching more query terms rank higher', () => {
+    const hits = store.search('red velvet birthday', ALL, 10);
+    assert.equal(hits.length, 10);
+    const first = byId.get(hits[0]?.id ?? '');
+    assert.ok(first);
+    assert.ok(first.items.some((i) => i.flavour === 'Red Velvet'));
+    assert.match(first.notes, /birthday/i);
+    // Every top hit of a two-word flavour contains that flavour.
+    for (const hit of store.search('salted caramel', ALL, 10)) assert.match(hit.title, /Salted Caramel/);
+  });
+
+  test('search matches notes, names, e-mails, ids and stems', () => {
+    const notes = store.search('nut allergy', ALL, 5);
+    assert.ok(notes.length > 0);
+    assert.match(byId.get(notes[0]?.id ?? '')?.notes ?? '', /Nut allergy/);
+    const byEmail = store.search('bob@example.com', ALL, 5);
+    assert.equal(byId.get(byEmail[0]?.id ?? '')?.customerEmail, BOB.email);
+    assert.deepEqual(store.search('ord-100042', ALL, 1)[0]?.id, 'ord-100042');
+    assert.ok(store.search('cupcake', ALL, 5).length > 0, 'stemming: cupcake ~ cupcakes');
+    assert.ok(store.search('choc', ALL, 5).length > 0, 'prefix match');
+    assert.deepEqual(store.search('creme brulee', ALL, 3), store.search('Crème Brûlée', ALL, 3));
+    assert.ok(store.search('Crème Brûlée', ALL, 3).every((h) => h.title.includes('Crème Brûlée')));
+  });
+
+  test('blank queries list the most recent orders', () => {
+    const recent = store.search('   ', ALL, 5);
+    assert.deepEqual(
+      recent.map((h) => h.id),
+      orders
+        .slice(-5)
+        .reverse()
+        .map((o) => o.id),
+    );
+    const mine = store.search('', alice, 3);
+    const expected = orders
+      .filter((o) => o.customerEmail === ALICE.email)
+      .slice(-3)
+      .reverse();
+    assert.deepEqual(
+      mine.map((h) => h.id),
+      expected.map((o) => o.id),
+    );
+  });
+
+  test('limit is clamped to 1..50', () => {
+    assert.equal(store.search('', ALL, 0).length, 1);
+    assert.equal(store.search('', ALL, -5).length, 1);
+    assert.equal(store.search('', ALL, 1000).length, 50);
+    assert.equal(store.search('chocolate', ALL, Number.POSITIVE_INFINITY).length, 50);
+    assert.equal(store.search('chocolate', ALL, 2.9).length, 2);
+    assert.equal(clampLimit(Number.NaN), 10);
+  });
+
+  test('a customer only ever sees their own orders', () => {
+    for (const viewer of [alice, bob, { kind: 'customer', email: 'ALICE@Example.COM' } as const]) {
+      const email = viewer.email.toLowerCase();
+      for (const q of ['', 'chocolate', 'red velvet', 'birthday party', 'bob', 'alice', 'example', 'ord']) {
+        const hits = store.search(q, viewer, 50);
+        for (const hit of hits) {
+          const order = store.get(hit.id, ALL);
+          assert.equal(order?.customerEmail, email, `${q}: ${hit.id}`);
+          assert.deepEqual(store.get(hit.id, viewer), order);
+        }
+      }
+      assert.ok(store.search('chocolate', viewer, 50).length > 0);
+    }
+    // Naming another customer finds nothing of theirs.
+    assert.ok(
+      store.search('bob brown', alice, 50).every((h) => byId.get(h.id)?.customerEmail === ALICE.email),
+    );
+  });
+
+  test('carol (no orders) and viewer none see nothing', () => {
+    for (const q of ['', 'chocolate', 'alice', 'ord-100000']) {
+      assert.deepEqual(store.search(q, carol, 50), []);
+      assert.deepEqual(store.search(q, NONE, 50), []);
+    }
+    assert.equal(store.get('ord-100000', NONE), undefined);
+    assert.equal(store.get('ord-100000', carol), undefined);
+  });
+
+  test("get() hides other customers' orders exactly like unknown ids", () => {
+    const bobs = orders.find((o) => o.customerEmail === BOB.email);
+    const alices = orders.find((o) => o.customerEmail === ALICE.email);
+    assert.ok(bobs && alices);
+    assert.equal(store.get(bobs.id, alice), undefined);
+    assert.equal(store.get(alices.id, bob), undefined);
+    assert.deepEqual(store.get(alices.id, alice), alices);
+    assert.deepEqual(store.get(alices.id, { kind: 'customer', email: 'Alice@Example.com' }), alices);
+    assert.equal(store.get('ord-does-not-exist', alice), undefined);
+  });
+
+  test('hostile queries never throw and return arrays', () => {
+    for (const q of HOSTILE_QUERIES) {
+      for (const viewer of [ALL, alice, NONE]) {
+        const hits = store.search(q, viewer, 10);
+        assert.ok(Array.isArray(hits), q.slice(0, 40));
+        for (const hit of hits) {
+          assert.equal(typeof hit.id, 'string');
+          if (viewer.kind === 'customer') assert.equal(byId.get(hit.id)?.customerEmail, ALICE.email);
+        }
+      }
+      assert.equal(store.get(q, ALL), undefined);
+    }
+    assert.equal(store.count(), SAMPLE_ORDER_COUNT, 'orders table still exists and is intact');
+    assert.ok(store.search('crème brûlée', ALL, 5).length > 0);
+    assert.ok(store.search('🧁 chocolate', ALL, 5).length > 0);
+  });
+});
+
+describe('SqliteOrderStore lifecycle', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'orders-test-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('insertMany batches, persists, reopens read-only; close is idempotent', () => {
+    const path = join(dir, 'nested', 'orders.sqlite');
+    const store = SqliteOrderStore.open(path);
+    assert.equal(store.insertMany(generateOrders({ count: 20, seed: 7 }), 7), 20);
+    assert.equal(store.count(), 20);
+    assert.throws(() => store.insertMany(generateOrders({ count: 1, seed: 7 })), /UNIQUE/);
+    assert.equal(store.count(), 20);
+    assert.deepEqual(store.ensureSampleData(), { created: false, count: 20 });
+    assert.ok(store.isReady());
+    store.close();
+    store.close();
+    assert.equal(store.isReady(), false);
+
+    const ro = SqliteOrderStore.open(path, { readonly: true });
+    assert.equal(ro.count(), 20);
+    assert.ok(ro.isReady());
+    assert.equal(ro.search('', ALL, 50).length, 20);
+    assert.throws(() => ro.insertMany(generateOrders({ count: 1, seed: 8 })), /read-only/);
+    ro.close();
+  });
+
+  test('read-only open of a missing or schema-less file fails clearly', () => {
+    assert.throws(() => SqliteOrderStore.open(join(dir, 'missing.sqlite'), { readonly: true }));
+    const empty = join(dir, 'empty.sqlite');
+    writeFileSync(empty, '');
+    assert.throws(() => SqliteOrderStore.open(empty, { readonly: true }), /no order schema/);
+    const created = SqliteOrderStore.open(empty);
+    created.close();
+    const reopened = SqliteOrderStore.open(empty, { readonly: true });
+    assert.equal(reopened.count(), 0);
+    assert.deepEqual(reopened.search('chocolate', ALL, 5), []);
+    reopened.close();
+  });
+});
