@@ -52,14 +52,21 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
     }
     store = sqlite;
   }
-  const keys = new KeyStore({ issuer: config.issuer, jwksUrl: config.jwksUrl });
+  const keys = new KeyStore({
+    issuer: config.issuer,
+    jwksUrl: config.jwksUrl,
+    cooldownMs: config.jwksCooldownSeconds * 1000,
+    maxAgeMs: config.jwksMaxAgeSeconds * 1000,
+  });
   const metrics = createMetrics();
   const authenticate = createAuthenticator({ ...config, keys });
   const app = createApp({ config, store, keys, authenticate, logger, metrics });
 
   const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000 }, app.handle);
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return;
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

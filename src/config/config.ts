@@ -45,6 +45,10 @@ export interface Config {
   readonly allowedHosts: readonly string[];
   readonly maxBodyBytes: number;
   readonly clockSkewSeconds: number;
+  /** Minimum seconds between two JWKS fetches caused by an unknown `kid`. */
+  readonly jwksCooldownSeconds: number;
+  /** Seconds after which cached keys are refreshed in the background. */
+  readonly jwksMaxAgeSeconds: number;
   readonly requiredScope: string;
   readonly staffScope: string;
   readonly staffRole: string;
@@ -229,6 +233,8 @@ export function loadConfig(env: Env): Config {
     allowedHosts: Object.freeze([...new Set(allowedHosts)]),
     maxBodyBytes: parseInteger(env, 'MCP_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     clockSkewSeconds: parseInteger(env, 'MCP_CLOCK_SKEW_SECONDS', 30, 0, 300),
+    jwksCooldownSeconds: parseInteger(env, 'MCP_JWKS_COOLDOWN_SECONDS', 30, 1, 3600),
+    jwksMaxAgeSeconds: parseInteger(env, 'MCP_JWKS_MAX_AGE_SECONDS', 600, 10, 86_400),
     requiredScope: read(env, 'MCP_REQUIRED_SCOPE') ?? 'mcp:tools',
     staffScope: read(env, 'MCP_STAFF_SCOPE') ?? 'orders:read:all',
     staffRole: read(env, 'MCP_STAFF_ROLE') ?? 'staff',

@@ -129,9 +129,21 @@ interface Customer {
   readonly weight: number;
 }
 
-/** ASCII-fold a name part for use in an e-mail local part: "Zoë" -> "zoe", "O'Brien" -> "obrien". */
+/** Letters that do not decompose under NFD. */
+const ASCII_FOLDS: Readonly<Record<string, string>> = {
+  ø: 'o',
+  Ø: 'O',
+  æ: 'ae',
+  Æ: 'AE',
+  ß: 'ss',
+  ł: 'l',
+  Ł: 'L',
+};
+
+/** ASCII-fold a name part for use in an e-mail local part: "Zoë" -> "zoe", "Søren" -> "soren", "O'Brien" -> "obrien". */
 function emailPart(s: string): string {
-  return s
+  const folded = s.replace(/[øØæÆßłŁ]/g, (c) => ASCII_FOLDS[c] ?? '');
+  return folded
     .normalize('NFD')
     .replace(/[^A-Za-z]/g, '')
     .toLowerCase();

@@ -9,8 +9,11 @@
  */
 import { AuthError } from '../errors.js';
 
-/** Tokens longer than this are refused before any parsing. */
-export const MAX_TOKEN_LENGTH = 16 * 1024;
+/**
+ * Tokens longer than this are refused before any parsing (Keycloak tokens are 1–4 KB; the whole
+ * header block is capped at 16 KiB by Node, answered 431).
+ */
+export const MAX_TOKEN_LENGTH = 12 * 1024;
 
 export function extractBearer(header: string | string[] | undefined): string {
   if (header === undefined || header === '') {
