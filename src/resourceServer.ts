@@ -48,7 +48,10 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
     const sqlite = SqliteOrderStore.open(config.ordersDb);
     const seeded = sqlite.ensureSampleData();
     if (seeded.created) {
-      logger.info({ event: 'sample_data', path: config.ordersDb, count: seeded.count }, 'created sample orders');
+      logger.info(
+        { event: 'sample_data', path: config.ordersDb, count: seeded.count },
+        'created sample orders',
+      );
     }
     store = sqlite;
   }
@@ -65,7 +68,8 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
   const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000 }, app.handle);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return;
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
   await new Promise<void>((resolve, reject) => {
@@ -77,7 +81,10 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
   const url = `http://${host}:${port}`;
   // Warm the key cache so the first request does not pay for discovery; failure is reported by /readyz.
   keys.refresh().catch((err: Error) => {
-    logger.warn({ event: 'jwks_unavailable', issuer: config.issuer, err: err.message }, 'cannot load signing keys yet');
+    logger.warn(
+      { event: 'jwks_unavailable', issuer: config.issuer, err: err.message },
+      'cannot load signing keys yet',
+    );
   });
   const ownStore = !opts.store;
   return {

@@ -3,7 +3,7 @@
  * token — RFC 9728 metadata at both paths, and 401/403 challenges on every protected route.
  */
 import assert from 'node:assert/strict';
-import { type IncomingHttpHeaders, request } from 'node:http';
+import { type IncomingHttpHeaders, type OutgoingHttpHeaders, request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { INIT_BODY, JSON_HEADERS, parseChallenge, type Stack, startStack } from './helpers/stack.js';
 
@@ -142,7 +142,10 @@ describe('bad token → 401 invalid_token; missing scope → 403 insufficient_sc
       (resolve, reject) => {
         const req = request(`${s.base}/mcp`, {
           method: 'POST',
-          headers: { ...JSON_HEADERS, authorization: [`Bearer ${token}`, `Bearer ${token}`] },
+          headers: {
+            ...JSON_HEADERS,
+            authorization: [`Bearer ${token}`, `Bearer ${token}`],
+          } as unknown as OutgoingHttpHeaders,
         });
         req.on('response', (res) => {
           res.resume();

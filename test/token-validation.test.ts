@@ -59,7 +59,8 @@ describe('accepted tokens', () => {
 });
 
 describe('refused tokens', () => {
-  test('wrong issuer', async () => expectRefused(await s.token('alice', { iss: 'https://evil.example/realms/mcp' }), 'issuer'));
+  test('wrong issuer', async () =>
+    expectRefused(await s.token('alice', { iss: 'https://evil.example/realms/mcp' }), 'issuer'));
   test('issuer with a trailing slash variant', async () =>
     expectRefused(await s.token('alice', { iss: `${s.issuer.issuer}/` }), 'issuer'));
   test('wrong audience', async () => expectRefused(await s.token('alice', { aud: 'account' }), 'audience'));
@@ -67,8 +68,10 @@ describe('refused tokens', () => {
     expectRefused(await s.token('alice', { aud: ['account', 'https://other.example/mcp'] }), 'audience'));
   test('audience /mcp/ (trailing slash on a path is another resource)', async () =>
     expectRefused(await s.token('alice', { aud: `${s.base}/mcp/` }), 'audience'));
-  test('expired beyond the skew', async () => expectRefused(await s.token('alice', { exp: now() - 120 }), 'expired'));
-  test('nbf in the future', async () => expectRefused(await s.token('alice', { nbf: now() + 600 }), 'not_yet_valid'));
+  test('expired beyond the skew', async () =>
+    expectRefused(await s.token('alice', { exp: now() - 120 }), 'expired'));
+  test('nbf in the future', async () =>
+    expectRefused(await s.token('alice', { nbf: now() + 600 }), 'not_yet_valid'));
   test('no exp', async () => expectRefused(await s.token('alice', {}, { expiresIn: null }), 'missing_claim'));
   test('no sub', async () => expectRefused(await s.token('alice', { sub: undefined }), 'missing_claim'));
   test('signed by a key that is not the issuer’s (same kid)', async () =>
@@ -77,7 +80,14 @@ describe('refused tokens', () => {
   test('tampered payload', async () => {
     const [h, , sig] = (await s.token('alice')).split('.');
     const payload = base64url.encode(
-      JSON.stringify({ iss: s.issuer.issuer, aud: `${s.base}/mcp`, sub: 'user-carol', exp: now() + 300, scope: 'mcp:tools', realm_access: { roles: ['staff'] } }),
+      JSON.stringify({
+        iss: s.issuer.issuer,
+        aud: `${s.base}/mcp`,
+        sub: 'user-carol',
+        exp: now() + 300,
+        scope: 'mcp:tools',
+        realm_access: { roles: ['staff'] },
+      }),
     );
     await expectRefused(`${h}.${payload}.${sig}`, 'signature');
   });
@@ -87,7 +97,15 @@ describe('refused tokens', () => {
   });
   test('alg none', async () => {
     const h = base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }));
-    const p = base64url.encode(JSON.stringify({ iss: s.issuer.issuer, aud: `${s.base}/mcp`, sub: 'x', exp: now() + 300, scope: 'mcp:tools' }));
+    const p = base64url.encode(
+      JSON.stringify({
+        iss: s.issuer.issuer,
+        aud: `${s.base}/mcp`,
+        sub: 'x',
+        exp: now() + 300,
+        scope: 'mcp:tools',
+      }),
+    );
     await expectRefused(`${h}.${p}.`, 'algorithm');
   });
   test('HS256 signed with the public key as secret', async () => {
@@ -163,7 +181,8 @@ describe('keys: rotation, floods, authorization server outage', () => {
   test('a flood of random kids causes at most one JWKS fetch per cooldown', async () => {
     await new Promise((r) => setTimeout(r, 1100));
     const before = fetches();
-    for (let i = 0; i < 30; i++) assert.equal(await callK(await k.token('alice', {}, { kid: `random-${i}` })), 401);
+    for (let i = 0; i < 30; i++)
+      assert.equal(await callK(await k.token('alice', {}, { kid: `random-${i}` })), 401);
     assert.ok(fetches() - before <= 1, `${fetches() - before} JWKS fetches`);
   });
 

@@ -26,7 +26,8 @@ export type Authenticator = (authorization: string | string[] | undefined) => Pr
 
 export function createAuthenticator(o: AuthenticatorOptions): Authenticator {
   return async (authorization) => {
-    const header = Array.isArray(authorization) && authorization.length === 1 ? authorization[0] : authorization;
+    const header =
+      Array.isArray(authorization) && authorization.length === 1 ? authorization[0] : authorization;
     const token = extractBearer(header);
     const claims = await verifyAccessToken(token, o);
     const principal = principalFromClaims(claims, o);

@@ -54,9 +54,14 @@ export function principalFromClaims(claims: JWTPayload, c: ClaimsConfig): Princi
   const rolesRaw = claimAt(claims, c.rolesClaim);
   const roles = Array.isArray(rolesRaw) ? rolesRaw.filter((r): r is string => typeof r === 'string') : [];
   const emailRaw = claimAt(claims, c.emailClaim);
-  const email = typeof emailRaw === 'string' && emailRaw.includes('@') ? emailRaw.trim().toLowerCase() : undefined;
+  const email =
+    typeof emailRaw === 'string' && emailRaw.includes('@') ? emailRaw.trim().toLowerCase() : undefined;
   const clientId =
-    typeof claims.azp === 'string' ? claims.azp : typeof claims.client_id === 'string' ? claims.client_id : undefined;
+    typeof claims.azp === 'string'
+      ? claims.azp
+      : typeof claims.client_id === 'string'
+        ? claims.client_id
+        : undefined;
   const issuer = claims.iss as string;
   const subject = claims.sub as string;
   return {

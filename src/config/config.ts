@@ -105,7 +105,11 @@ function parseInteger(env: Env, name: string, fallback: number, min: number, max
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(name, `"${raw}" is not a whole number between ${min} and ${max}`, `unset it or fix it`);
+    throw new ConfigError(
+      name,
+      `"${raw}" is not a whole number between ${min} and ${max}`,
+      `unset it or fix it`,
+    );
   }
   return n;
 }
@@ -177,7 +181,8 @@ export function loadConfig(env: Env): Config {
   const jwksUrl =
     jwksRaw === undefined
       ? undefined
-      : parseUrl('KC_JWKS_URL', jwksRaw, 'http://keycloak:8080/realms/mcp/protocol/openid-connect/certs').href;
+      : parseUrl('KC_JWKS_URL', jwksRaw, 'http://keycloak:8080/realms/mcp/protocol/openid-connect/certs')
+          .href;
 
   const audience = read(env, 'MCP_AUDIENCE') ?? serverUrl;
   const altAudience = read(env, 'MCP_ALT_AUDIENCE') ?? `${serverUrl}/mcp`;
@@ -186,7 +191,11 @@ export function loadConfig(env: Env): Config {
     ['MCP_ALT_AUDIENCE', altAudience],
   ] as const) {
     if (/\s/.test(value)) {
-      throw new ConfigError(name, `"${value}" contains whitespace`, `set one audience string, e.g. ${serverUrl}`);
+      throw new ConfigError(
+        name,
+        `"${value}" contains whitespace`,
+        `set one audience string, e.g. ${serverUrl}`,
+      );
     }
   }
   const audiences = [...new Set([audience, altAudience])];
@@ -211,7 +220,11 @@ export function loadConfig(env: Env): Config {
 
   const responseMode = read(env, 'MCP_RESPONSE_MODE') ?? 'json';
   if (responseMode !== 'json' && responseMode !== 'sse') {
-    throw new ConfigError('MCP_RESPONSE_MODE', `"${responseMode}" is not json or sse`, 'use json (default) or sse');
+    throw new ConfigError(
+      'MCP_RESPONSE_MODE',
+      `"${responseMode}" is not json or sse`,
+      'use json (default) or sse',
+    );
   }
 
   const logLevel = read(env, 'LOG_LEVEL') ?? 'info';

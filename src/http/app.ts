@@ -33,7 +33,14 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { OrderStore } from '../orders/types.js';
 import { CORS_ALLOW_HEADERS, corsHeaders, hostAllowed, originAllowed, PUBLIC_CORS } from './guards.js';
-import { BodyTooLargeError, readBody, sendJson, sendRpcError, sendWebResponse, toWebRequest } from './nodeIo.js';
+import {
+  BodyTooLargeError,
+  readBody,
+  sendJson,
+  sendRpcError,
+  sendWebResponse,
+  toWebRequest,
+} from './nodeIo.js';
 import { orderPage, signInPage } from './orderPage.js';
 
 export interface AppDeps {
@@ -45,7 +52,17 @@ export interface AppDeps {
   metrics: Metrics;
 }
 
-type Route = 'prm' | 'prm_mcp' | 'mcp' | 'sse' | 'messages' | 'order' | 'healthz' | 'readyz' | 'metrics' | 'unknown';
+type Route =
+  | 'prm'
+  | 'prm_mcp'
+  | 'mcp'
+  | 'sse'
+  | 'messages'
+  | 'order'
+  | 'healthz'
+  | 'readyz'
+  | 'metrics'
+  | 'unknown';
 
 /** What the request log line says about a request, filled in as it is handled. */
 interface RequestLog {
@@ -112,7 +129,8 @@ export interface App {
 
 export function createApp(deps: AppDeps): App {
   const { config, store, logger, metrics } = deps;
-  const onError = (err: Error) => logger.warn({ event: 'mcp_error', err: err.message }, 'MCP transport error');
+  const onError = (err: Error) =>
+    logger.warn({ event: 'mcp_error', err: err.message }, 'MCP transport error');
   const factory = createServerFactory({
     store,
     serverUrl: config.serverUrl,
@@ -133,13 +151,20 @@ export function createApp(deps: AppDeps): App {
     onError,
   });
 
-  function finish(req: IncomingMessage, res: ServerResponse, url: URL, log: RequestLog, started: bigint): void {
+  function finish(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    log: RequestLog,
+    started: bigint,
+  ): void {
     const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
     metrics.requests.inc({ route: log.route, method: req.method ?? '', status: res.statusCode });
     metrics.duration.observe({ route: log.route }, durationMs / 1000);
     if (log.route === 'healthz' || log.route === 'metrics') return; // probes would drown the log
     const p = log.principal;
-    const sessionId = firstHeader(req.headers['mcp-session-id']) ?? (res.getHeader('mcp-session-id') as string);
+    const sessionId =
+      firstHeader(req.headers['mcp-session-id']) ?? (res.getHeader('mcp-session-id') as string);
     logger.info(
       {
         event: 'request',
@@ -173,7 +198,9 @@ export function createApp(deps: AppDeps): App {
         metadataUrlFor(config.serverUrl, resourcePathOf(url.pathname)),
         config.requiredScope,
       );
-      const headers: Record<string, string> = challenge ? { 'www-authenticate': challenge } : { 'retry-after': '5' };
+      const headers: Record<string, string> = challenge
+        ? { 'www-authenticate': challenge }
+        : { 'retry-after': '5' };
       if (log.route === 'order' && (req.headers.accept ?? '').includes('text/html')) {
         res.writeHead(err.status, { ...headers, 'content-type': 'text/html; charset=utf-8' });
         res.end(signInPage(config.serverUrl));
@@ -185,7 +212,10 @@ export function createApp(deps: AppDeps): App {
     }
   }
 
-  async function readJsonBody(req: IncomingMessage, res: ServerResponse): Promise<{ ok: boolean; raw?: Buffer; body?: unknown }> {
+  async function readJsonBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<{ ok: boolean; raw?: Buffer; body?: unknown }> {
     const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/json') {
       sendRpcError(res, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
@@ -196,7 +226,9 @@ export function createApp(deps: AppDeps): App {
       raw = await readBody(req, config.maxBodyBytes);
     } catch (err) {
       if (err instanceof BodyTooLargeError) {
-        sendRpcError(res, 413, -32000, `Request body larger than ${config.maxBodyBytes} bytes`, { connection: 'close' });
+        sendRpcError(res, 413, -32000, `Request body larger than ${config.maxBodyBytes} bytes`, {
+          connection: 'close',
+        });
         return { ok: false };
       }
       throw err;
@@ -249,7 +281,10 @@ export function createApp(deps: AppDeps): App {
       } else if (order) {
         sendJson(res, 200, order);
       } else {
-        sendJson(res, 404, { error: 'not_found', error_description: `No order with id "${id.slice(0, 200)}"` });
+        sendJson(res, 404, {
+          error: 'not_found',
+          error_description: `No order with id "${id.slice(0, 200)}"`,
+        });
       }
       return;
     }
@@ -265,7 +300,14 @@ export function createApp(deps: AppDeps): App {
       describeRpc(parsed.body, log);
     }
     if (log.route === 'messages') {
-      const delivered = await sse.post(req, res, url.searchParams.get('sessionId'), parsed.body, principal, authInfo);
+      const delivered = await sse.post(
+        req,
+        res,
+        url.searchParams.get('sessionId'),
+        parsed.body,
+        principal,
+        authInfo,
+      );
       if (!delivered) sendRpcError(res, 404, -32001, 'Session not found: open a new stream with GET /sse');
       return;
     }
@@ -287,7 +329,13 @@ export function createApp(deps: AppDeps): App {
     sendJson(res, ok ? 200 : 503, {
       status: !ok ? 'unavailable' : jwks.state === 'degraded' ? 'degraded' : 'ready',
       checks: {
-        jwks: { state: jwks.state, url: jwks.jwksUrl, keys: jwks.keyIds.length, fetchedAt: jwks.fetchedAt, error: jwks.lastError },
+        jwks: {
+          state: jwks.state,
+          url: jwks.jwksUrl,
+          keys: jwks.keyIds.length,
+          fetchedAt: jwks.fetchedAt,
+          error: jwks.lastError,
+        },
         store: { state: storeReady ? 'ready' : 'unavailable' },
       },
     });
@@ -319,7 +367,10 @@ export function createApp(deps: AppDeps): App {
         return;
       }
       case 'unknown':
-        sendJson(res, 404, { error: 'not_found', error_description: `Nothing at ${url.pathname.slice(0, 200)}; the MCP endpoint is ${config.serverUrl}/mcp` });
+        sendJson(res, 404, {
+          error: 'not_found',
+          error_description: `Nothing at ${url.pathname.slice(0, 200)}; the MCP endpoint is ${config.serverUrl}/mcp`,
+        });
         return;
       default:
         await handleProtected(req, res, url, log);
@@ -338,7 +389,10 @@ export function createApp(deps: AppDeps): App {
     const log: RequestLog = { route: routeOf(url.pathname) };
     res.on('close', () => finish(req, res, url, log, started));
     route(req, res, url, log).catch((err: unknown) => {
-      logger.error({ event: 'unhandled', err: (err as Error)?.message, path: url.pathname }, 'request failed');
+      logger.error(
+        { event: 'unhandled', err: (err as Error)?.message, path: url.pathname },
+        'request failed',
+      );
       if (!res.headersSent) sendRpcError(res, 500, -32603, 'Internal error');
       else res.destroy();
     });

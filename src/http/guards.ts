@@ -38,7 +38,11 @@ export function originAllowed(origin: string | undefined, c: GuardConfig): boole
   if (!c.allowLoopbackOrigins) return false;
   try {
     const u = new URL(origin);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === origin && isLoopbackHostname(u.hostname);
+    return (
+      (u.protocol === 'http:' || u.protocol === 'https:') &&
+      u.origin === origin &&
+      isLoopbackHostname(u.hostname)
+    );
   } catch {
     return false;
   }

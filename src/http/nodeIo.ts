@@ -32,7 +32,12 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'content-length']);
 
-export function toWebRequest(req: IncomingMessage, url: URL, body: Buffer | undefined, signal: AbortSignal): Request {
+export function toWebRequest(
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer | undefined,
+  signal: AbortSignal,
+): Request {
   const headers = new Headers();
   for (const [name, values] of Object.entries(req.headersDistinct)) {
     if (HOP_BY_HOP.has(name) || !values) continue;

@@ -79,7 +79,12 @@ export class McpEndpoint {
     return this.sessions.size;
   }
 
-  async handle(request: Request, parsedBody: unknown, principal: Principal, authInfo: AuthInfo): Promise<Response> {
+  async handle(
+    request: Request,
+    parsedBody: unknown,
+    principal: Principal,
+    authInfo: AuthInfo,
+  ): Promise<Response> {
     const opts = { authInfo, parsedBody };
     if (!(await isLegacyRequest(request, parsedBody, { maxRequestBodySize: this.o.maxRequestBodySize }))) {
       return this.modern.fetch(request, opts);

@@ -67,7 +67,10 @@ export async function startTestIssuer(opts: { path?: string; port?: number } = {
       const send = (body: unknown) => {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       };
-      if (p === `${path}/.well-known/openid-configuration` || p === `/.well-known/oauth-authorization-server${path}`) {
+      if (
+        p === `${path}/.well-known/openid-configuration` ||
+        p === `/.well-known/oauth-authorization-server${path}`
+      ) {
         send(metadata());
       } else if (p === `${path}/protocol/openid-connect/certs`) {
         send({ keys: keys.map((k) => k.publicJwk) });
@@ -97,7 +100,9 @@ export async function startTestIssuer(opts: { path?: string; port?: number } = {
     },
     hits,
     async sign(claims, o = {}) {
-      const key = o.foreignKey ? foreign : (keys.find((k) => k.kid === (o.kid ?? keys[keys.length - 1]?.kid)) ?? keys[0]);
+      const key = o.foreignKey
+        ? foreign
+        : (keys.find((k) => k.kid === (o.kid ?? keys[keys.length - 1]?.kid)) ?? keys[0]);
       if (!key) throw new Error('no key');
       const now = Math.floor(Date.now() / 1000);
       const jwt = new SignJWT({ iat: now, ...claims }).setProtectedHeader({

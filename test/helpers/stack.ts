@@ -110,7 +110,10 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   };
 }
 
-export const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+export const JSON_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+};
 
 export const INIT_BODY = (protocolVersion = '2025-11-25') => ({
   jsonrpc: '2.0',

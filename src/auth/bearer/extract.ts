@@ -20,10 +20,14 @@ export function extractBearer(header: string | string[] | undefined): string {
     throw new AuthError('missing_token', 'no_credentials', 'No access token was provided');
   }
   if (Array.isArray(header)) {
-    throw new AuthError('invalid_request', 'multiple_authorization_headers', 'Send exactly one Authorization header');
+    throw new AuthError(
+      'invalid_request',
+      'multiple_authorization_headers',
+      'Send exactly one Authorization header',
+    );
   }
   const match = /^([A-Za-z]+)(?: +(.*))?$/s.exec(header.trim());
-  if (!match || match[1]?.toLowerCase() !== 'bearer') {
+  if (match?.[1]?.toLowerCase() !== 'bearer') {
     // RFC 6750 §3.1: an unsupported scheme is treated like no credentials (no error code).
     throw new AuthError('missing_token', 'wrong_scheme', 'Use the Bearer authentication scheme');
   }

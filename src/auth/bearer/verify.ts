@@ -93,16 +93,28 @@ function toAuthError(err: unknown, o: VerifyOptions): AuthError {
         return new AuthError('invalid_token', 'not_yet_valid', 'The access token is not valid yet');
       default:
         if (err.reason === 'missing') {
-          return new AuthError('invalid_token', 'missing_claim', `The access token has no "${err.claim}" claim`);
+          return new AuthError(
+            'invalid_token',
+            'missing_claim',
+            `The access token has no "${err.claim}" claim`,
+          );
         }
-        return new AuthError('invalid_token', 'malformed', `The access token claim "${err.claim}" is invalid`);
+        return new AuthError(
+          'invalid_token',
+          'malformed',
+          `The access token claim "${err.claim}" is invalid`,
+        );
     }
   }
   if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) {
     return new AuthError('invalid_token', 'algorithm', 'The token signing algorithm is not accepted');
   }
   if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) {
-    return new AuthError('invalid_token', 'unknown_kid', 'The token was not signed by a known key of the issuer');
+    return new AuthError(
+      'invalid_token',
+      'unknown_kid',
+      'The token was not signed by a known key of the issuer',
+    );
   }
   if (err instanceof errors.JWSSignatureVerificationFailed) {
     return new AuthError('invalid_token', 'signature', 'The token signature is invalid');

@@ -29,7 +29,10 @@ export async function fetchJson(
     });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
-    throw new FetchJsonError(url, `request failed (${cause ?? (err as Error).name}: ${(err as Error).message})`);
+    throw new FetchJsonError(
+      url,
+      `request failed (${cause ?? (err as Error).name}: ${(err as Error).message})`,
+    );
   }
   if (!res.ok) {
     await res.body?.cancel();

@@ -15,7 +15,13 @@
  * const { payload } = await jwtVerify(token, keys.getKey, { algorithms: ['RS256'] });
  * ```
  */
-import { createLocalJWKSet, errors, type JSONWebKeySet, type JWSHeaderParameters, type LocalJWKSet } from 'jose';
+import {
+  createLocalJWKSet,
+  errors,
+  type JSONWebKeySet,
+  type JWSHeaderParameters,
+  type LocalJWKSet,
+} from 'jose';
 import { fetchJson } from './fetchJson.js';
 
 export interface KeyStoreOptions {
@@ -75,7 +81,8 @@ export class KeyStore {
     try {
       return await local(header, token);
     } catch (err) {
-      if (!(err instanceof errors.JWKSNoMatchingKey) || now - this.lastAttempt < this.opts.cooldownMs) throw err;
+      if (!(err instanceof errors.JWKSNoMatchingKey) || now - this.lastAttempt < this.opts.cooldownMs)
+        throw err;
       await this.refresh().catch(() => {});
       if (!this.local) throw err;
       return this.local(header, token);

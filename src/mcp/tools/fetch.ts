@@ -62,7 +62,9 @@ export function registerFetch(server: McpServer, deps: ToolDeps): void {
       description:
         'Fetch one order by the id that `search` returned (e.g. "ord-100042"): customer, items, prices, ' +
         'status, dates and notes, as {id,title,text,url,metadata}.',
-      inputSchema: z.object({ id: z.string().min(1).max(200).describe('Order id from search, e.g. "ord-100042"') }),
+      inputSchema: z.object({
+        id: z.string().min(1).max(200).describe('Order id from search, e.g. "ord-100042"'),
+      }),
       outputSchema: output,
       annotations: { readOnlyHint: true, destructiveHint: false, openWorldHint: false, idempotentHint: true },
     },
