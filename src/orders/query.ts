@@ -12,6 +12,9 @@ export const MAX_QUERY_CHARS = 10_000;
 /** At most this many (distinct) tokens are used; the rest are ignored. */
 export const MAX_QUERY_TOKENS = 32;
 
+/** Tokens at least this long (in code points) become prefix queries (`"tok"*`); shorter ones match exactly. */
+export const MIN_PREFIX_CHARS = 2;
+
 /**
  * A word: starts with a letter or digit, may continue with letters, digits and combining marks
  * (so decomposed "crème" stays one word; FTS5's unicode61 tokenizer also treats marks as part of words).
@@ -43,18 +46,22 @@ export function queryTokens(input: string): string[] {
 
 /**
  * Turns any user string into a safe FTS5 MATCH expression: each token becomes a quoted prefix
- * term (`"tok"*`, so FTS keywords and punctuation are inert) and terms are joined with `OR`, so
+ * term (`"tok"*`, so FTS keywords and punctuation are inert; one-character tokens are quoted
+ * without `*`) and terms are joined with `OR`, so
  * bm25 ranks orders that match more of the terms higher. Returns `null` when the input contains
  * no word tokens (callers then list recent orders instead).
  *
  * @example
  * toFtsQuery('Red Velvet'); // '"red"* OR "velvet"*'
- * toFtsQuery('NEAR(a AND'); // '"near"* OR "a"* OR "and"*'
+ * toFtsQuery('NEAR(a AND'); // '"near"* OR "a" OR "and"*'
  * toFtsQuery('  *** ');     // null
  */
 export function toFtsQuery(input: string): string | null {
   const tokens = queryTokens(input);
   if (tokens.length === 0) return null;
   // The token regex cannot match `"`, but double any defensively (FTS5's string escape).
-  return tokens.map((t) => `"${t.replaceAll('"', '""')}"*`).join(' OR ');
+  // One-character tokens match exactly: a prefix query on "a" would expand to most of the index.
+  return tokens
+    .map((t) => `"${t.replaceAll('"', '""')}"${[...t].length >= MIN_PREFIX_CHARS ? '*' : ''}`)
+    .join(' OR ');
 }

@@ -5,8 +5,13 @@
  * - `orders` holds the data; `rowid` is the join key, `id` the public key (UNIQUE index), and the
  *   rendered `title` is stored so a search hit needs no JSON parsing.
  * - `orders_fts` is a contentless FTS5 index (`content=''`, so no second copy of the text) keyed by
- *   the same rowid. bm25 weights are stored as the table's `rank` config, title and flavours
- *   weighted highest.
+ *   the same rowid. It indexes the searchable facts (id number, flavours, customer, notes, status,
+ *   delivery date) rather than the rendered title, so boilerplate words that every order shares
+ *   ("Order", "ord", "cupcakes", "for", "due") do not make every query touch every row. bm25
+ *   weights are stored as the table's `rank` config: id number and flavours weigh most.
+ * - Ranking is bounded: bm25 orders the newest {@link RANK_WINDOW} matching orders (FTS5 walks
+ *   matches in descending rowid order, i.e. newest first, and stops there), so a term that matches
+ *   a third of a million-row table costs a window, not a full sort.
  * - Each row's FTS entry also carries an `owner` token (a hash of the customer's e-mail), so a
  *   customer's search is an FTS intersection over that customer's orders only, rather than
  *   ranking every match in the shop and filtering afterwards. The join on `customer_email` is
@@ -33,11 +38,17 @@ export const MAX_SEARCH_LIMIT = 50;
 /** Limit used when a non-numeric limit (NaN) is passed to `search`. */
 export const DEFAULT_SEARCH_LIMIT = 10;
 
+/**
+ * How many of the newest matching orders are ranked by bm25. Equal to "rank everything" while a
+ * query matches fewer orders than this; bounds the cost of very common terms on large tables.
+ */
+export const RANK_WINDOW = 2000;
+
 /** Columns the user's words are matched against (everything except the internal `owner` column). */
-const USER_COLUMNS = '{title customer_name customer_email flavours notes status}';
+const USER_COLUMNS = '{ref flavours customer_name customer_email notes status delivery_date}';
 
 /** bm25 weights, in `orders_fts` column order; `owner` gets 0 so it never affects ranking. */
-const BM25_WEIGHTS = 'bm25(6.0, 2.0, 1.0, 5.0, 1.5, 1.0, 0.0)';
+const BM25_WEIGHTS = 'bm25(10.0, 5.0, 3.0, 2.0, 1.5, 1.0, 1.0, 0.0)';
 
 const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS orders (
@@ -57,7 +68,7 @@ CREATE TABLE IF NOT EXISTS orders (
 CREATE INDEX IF NOT EXISTS orders_customer_recent ON orders (customer_email, ordered_at DESC);
 CREATE INDEX IF NOT EXISTS orders_recent ON orders (ordered_at DESC);
 CREATE VIRTUAL TABLE IF NOT EXISTS orders_fts USING fts5(
-  title, customer_name, customer_email, flavours, notes, status, owner,
+  ref, flavours, customer_name, customer_email, notes, status, delivery_date, owner,
   content = '', contentless_delete = 1, prefix = '2 3',
   tokenize = 'porter unicode61 remove_diacritics 2'
 );
@@ -103,6 +114,17 @@ export function ownerToken(email: string): string {
   return createHash('sha256').update(email.toLowerCase()).digest().readBigUInt64BE(0).toString();
 }
 
+/**
+ * The parts of an order id worth indexing: its pieces that contain a digit, so `ord-100042` is
+ * found by "100042" or "ord-100042" while the `ord` shared by every id is not indexed.
+ *
+ * @example
+ * idSearchText('ord-100042'); // '100042'
+ */
+export function idSearchText(id: string): string {
+  return (id.match(/[\p{L}\p{N}]+/gu) ?? []).filter((part) => /\p{N}/u.test(part)).join(' ');
+}
+
 function rowToOrder(row: OrderRow): Order {
   return {
     id: row.id,
@@ -135,19 +157,24 @@ function prepareStatements(db: Database.Database) {
     recentOwn: db.prepare<[string, number], OrderHit>(
       'SELECT id, title FROM orders WHERE customer_email = ? ORDER BY ordered_at DESC, rowid DESC LIMIT ?',
     ),
-    // Rank inside FTS5 first (LIMIT applied there), then fetch only the winning rows.
+    // Rank the newest RANK_WINDOW matches inside FTS5, then fetch only the winning rows.
     searchAll: db.prepare<[string, number], OrderHit>(
       `SELECT o.id AS id, o.title AS title
-         FROM (SELECT rowid, rank FROM orders_fts WHERE orders_fts MATCH ? ORDER BY rank LIMIT ?) AS f
-         JOIN orders AS o ON o.rowid = f.rowid
+         FROM (SELECT rowid, rank
+                 FROM (SELECT rowid, rank FROM orders_fts WHERE orders_fts MATCH ?
+                        ORDER BY rowid DESC LIMIT ${RANK_WINDOW})
+                ORDER BY rank LIMIT ?) AS f
+         CROSS JOIN orders AS o ON o.rowid = f.rowid
         ORDER BY f.rank`,
     ),
-    // The MATCH already restricts to the owner token; customer_email = ? is the authoritative check.
+    // The MATCH also requires the owner token; customer_email = ? is the authoritative check.
     searchOwn: db.prepare<[string, string, number], OrderHit>(
       `SELECT o.id AS id, o.title AS title
-         FROM orders_fts CROSS JOIN orders AS o ON o.rowid = orders_fts.rowid
-        WHERE orders_fts MATCH ? AND o.customer_email = ?
-        ORDER BY orders_fts.rank LIMIT ?`,
+         FROM (SELECT rowid, rank FROM orders_fts WHERE orders_fts MATCH ?
+                ORDER BY rowid DESC LIMIT ${RANK_WINDOW}) AS f
+         CROSS JOIN orders AS o ON o.rowid = f.rowid
+        WHERE o.customer_email = ?
+        ORDER BY f.rank LIMIT ?`,
     ),
     insertOrder: readonly
       ? undefined
@@ -159,8 +186,9 @@ function prepareStatements(db: Database.Database) {
     insertFts: readonly
       ? undefined
       : db.prepare(
-          `INSERT INTO orders_fts (rowid, title, customer_name, customer_email, flavours, notes, status, owner)
-           VALUES (@rowid, @title, @customerName, @customerEmail, @flavours, @notes, @status, @owner)`,
+          `INSERT INTO orders_fts
+             (rowid, ref, flavours, customer_name, customer_email, notes, status, delivery_date, owner)
+           VALUES (@rowid, @ref, @flavours, @customerName, @customerEmail, @notes, @status, @deliveryDate, @owner)`,
         ),
   };
 }
@@ -211,12 +239,13 @@ export class SqliteOrderStore implements OrderStore {
         });
         insertFts.run({
           rowid: info.lastInsertRowid,
-          title,
+          ref: idSearchText(order.id),
+          flavours: order.items.map((i) => i.flavour).join(', '),
           customerName: order.customerName,
           customerEmail,
-          flavours: order.items.map((i) => i.flavour).join(', '),
           notes: order.notes,
           status: order.status.replaceAll('_', ' '),
+          deliveryDate: order.deliveryDate,
           owner: ownerToken(customerEmail),
         });
       }

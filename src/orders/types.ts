@@ -68,7 +68,8 @@ export interface OrderStore {
 
 /** Human title of an order, used in search hits and fetch results. */
 export function orderTitle(order: Pick<Order, 'id' | 'customerName' | 'items' | 'deliveryDate'>): string {
-  const dozen = order.items.reduce((n, i) => n + i.quantity, 0);
+  const count = order.items.reduce((n, i) => n + i.quantity, 0);
   const flavours = order.items.map((i) => i.flavour).join(', ');
-  return `Order ${order.id}: ${dozen} cupcakes (${flavours}) for ${order.customerName}, due ${order.deliveryDate}`;
+  const noun = count === 1 ? 'cupcake' : 'cupcakes';
+  return `Order ${order.id}: ${count} ${noun} (${flavours}) for ${order.customerName}, due ${order.deliveryDate}`;
 }
