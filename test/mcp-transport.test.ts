@@ -285,6 +285,8 @@ describe('sessions and the raw wire', () => {
     assert.equal(stream.status, 200);
     assert.match(stream.headers.get('content-type') ?? '', /text\/event-stream/);
     assert.ok(Date.now() - started < 2000, 'stream headers are flushed immediately');
+    assert.equal(stream.headers.get('x-accel-buffering'), 'no', 'proxies must not buffer the stream');
+    assert.match(stream.headers.get('cache-control') ?? '', /no-transform/);
     ctrl.abort();
     const del = await fetch(`${s.base}/mcp`, {
       method: 'DELETE',
@@ -320,6 +322,7 @@ describe('sessions and the raw wire', () => {
     while (!text.includes('\n\n')) text += new TextDecoder().decode((await reader.read()).value);
     const endpoint = /data: (\S+)/.exec(text)?.[1];
     assert.match(endpoint ?? '', /^\/messages\?sessionId=/);
+    assert.equal(res.headers.get('x-accel-buffering'), 'no');
     const bob = await fetch(`${s.base}${endpoint}`, {
       method: 'POST',
       headers: { ...JSON_HEADERS, authorization: `Bearer ${await s.token('bob')}` },

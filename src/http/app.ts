@@ -36,6 +36,7 @@ import { CORS_ALLOW_HEADERS, corsHeaders, hostAllowed, originAllowed, PUBLIC_COR
 import {
   BodyTooLargeError,
   readBody,
+  STREAM_HEADERS,
   sendJson,
   sendRpcError,
   sendWebResponse,
@@ -289,6 +290,7 @@ export function createApp(deps: AppDeps): App {
       return;
     }
     if (log.route === 'sse') {
+      for (const [k, v] of Object.entries(STREAM_HEADERS)) res.setHeader(k, v);
       await sse.open(res, principal);
       return;
     }

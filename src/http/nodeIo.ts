@@ -49,6 +49,15 @@ export function toWebRequest(
 }
 
 /**
+ * Headers that keep proxies from buffering or compressing an event stream (nginx honours
+ * `X-Accel-Buffering`; `no-transform` tells any intermediary not to re-encode).
+ */
+export const STREAM_HEADERS: Record<string, string> = {
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+};
+
+/**
  * Writes a web `Response` to a Node response. Headers are flushed at once, so an idle event
  * stream is visibly open to the client (and to proxies) before its first event.
  */
@@ -57,6 +66,7 @@ export async function sendWebResponse(res: ServerResponse, response: Response): 
   response.headers.forEach((value, name) => {
     headers[name] = value;
   });
+  if (headers['content-type']?.startsWith('text/event-stream')) Object.assign(headers, STREAM_HEADERS);
   res.writeHead(response.status, headers);
   if (!response.body) {
     res.end();
