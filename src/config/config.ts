@@ -65,7 +65,7 @@ export interface Config {
   readonly logLevel: string;
 }
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
@@ -75,12 +75,12 @@ export function isLoopbackHostname(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(h) || /^127(\.\d{1,3}){3}$/.test(h);
 }
 
-function read(env: Env, name: string): string | undefined {
+export function read(env: Env, name: string): string | undefined {
   const v = env[name]?.trim();
   return v === undefined || v === '' ? undefined : v;
 }
 
-function parseUrl(name: string, value: string, example: string): URL {
+export function parseUrl(name: string, value: string, example: string): URL {
   let url: URL;
   try {
     url = new URL(value);
@@ -100,7 +100,7 @@ function parseUrl(name: string, value: string, example: string): URL {
   return url;
 }
 
-function parseInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+export function parseInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = read(env, name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
@@ -114,7 +114,7 @@ function parseInteger(env: Env, name: string, fallback: number, min: number, max
   return n;
 }
 
-function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
+export function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
   const raw = read(env, name)?.toLowerCase();
   if (raw === undefined) return fallback;
   if (['true', '1', 'yes', 'on'].includes(raw)) return true;
@@ -122,7 +122,7 @@ function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `"${raw}" is not a boolean`, 'use true or false');
 }
 
-function parseList(env: Env, name: string): string[] | undefined {
+export function parseList(env: Env, name: string): string[] | undefined {
   const raw = read(env, name);
   if (raw === undefined) return undefined;
   return raw
@@ -131,7 +131,7 @@ function parseList(env: Env, name: string): string[] | undefined {
     .filter(Boolean);
 }
 
-function requireHttpsInProduction(production: boolean, name: string, url: URL): void {
+export function requireHttpsInProduction(production: boolean, name: string, url: URL): void {
   if (production && url.protocol !== 'https:' && !isLoopbackHostname(url.hostname)) {
     throw new ConfigError(
       name,

@@ -1,0 +1,78 @@
+/**
+ * Configuration of the embedded authorization server, parsed once from the environment.
+ *
+ * @example
+ * ```ts
+ * const idp = loadIdpConfig(process.env, { serverUrl: 'http://localhost:3000', production: false });
+ * idp.issuer; // 'http://localhost:4000'
+ * ```
+ */
+import { resolve } from 'node:path';
+import {
+  ConfigError,
+  type Env,
+  parseInteger,
+  parseList,
+  parseUrl,
+  read,
+  requireHttpsInProduction,
+} from '../config/config.js';
+
+export interface IdpConfig {
+  production: boolean;
+  /** Issuer identifier, also the public base URL of every endpoint (no trailing slash). */
+  issuer: string;
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Resources (RFC 8707) tokens can be issued for: the MCP server's origin and `/mcp`. */
+  resources: string[];
+  /** The resource used when a request names none. */
+  defaultResource: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  /** Extra exact redirect URIs allowed in dynamic registration. */
+  extraRedirectUris: string[];
+}
+
+/** The embedded server's issuer as configured (`IDP_ISSUER`, default `http://localhost:$IDP_PORT`). */
+export function idpIssuerFrom(env: Env): string {
+  const port = parseInteger(env, 'IDP_PORT', 4000, 1, 65535);
+  const issuerRaw = read(env, 'IDP_ISSUER') ?? `http://localhost:${port}`;
+  const issuerUrl = parseUrl('IDP_ISSUER', issuerRaw, 'https://auth.example.com');
+  if (issuerUrl.pathname !== '/') {
+    throw new ConfigError(
+      'IDP_ISSUER',
+      `"${issuerRaw}" has a path`,
+      `use the bare origin ${issuerUrl.origin}`,
+    );
+  }
+  return issuerUrl.origin;
+}
+
+export function loadIdpConfig(env: Env, rs: { serverUrl: string; production: boolean }): IdpConfig {
+  const port = parseInteger(env, 'IDP_PORT', 4000, 1, 65535);
+  const issuerRaw = idpIssuerFrom(env);
+  const issuerUrl = new URL(issuerRaw);
+  requireHttpsInProduction(rs.production, 'IDP_ISSUER', issuerUrl);
+  const extra = parseList(env, 'IDP_EXTRA_REDIRECT_URIS') ?? [];
+  for (const uri of extra) parseUrl('IDP_EXTRA_REDIRECT_URIS', uri, 'https://app.example.com/callback');
+  return {
+    production: rs.production,
+    issuer: issuerUrl.origin,
+    host: read(env, 'IDP_HOST') ?? '127.0.0.1',
+    port,
+    dataDir: resolve(read(env, 'IDP_DATA_DIR') ?? `${read(env, 'DATA_DIR') ?? 'data'}/idp`),
+    resources: [rs.serverUrl, `${rs.serverUrl}/`, `${rs.serverUrl}/mcp`],
+    defaultResource: `${rs.serverUrl}/mcp`,
+    accessTokenTtlSeconds: parseInteger(env, 'IDP_ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 86_400),
+    refreshTokenTtlSeconds: parseInteger(
+      env,
+      'IDP_REFRESH_TOKEN_TTL_SECONDS',
+      30 * 86_400,
+      3600,
+      365 * 86_400,
+    ),
+    extraRedirectUris: extra,
+  };
+}

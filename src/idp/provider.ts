@@ -1,0 +1,177 @@
+/**
+ * The embedded authorization server's `oidc-provider` configuration: every OAuth endpoint comes
+ * from that OpenID-certified library; this file only chooses its behaviour.
+ *
+ * - Dynamic Client Registration (RFC 7591), open for the redirect URIs of real MCP clients
+ *   ({@link redirectUriAllowed}), refusing others with `invalid_redirect_uri`.
+ * - Authorization code + PKCE (S256) for every client; refresh tokens, rotated on every use.
+ * - RFC 8707 resource indicators: the access token is a JWT whose `aud` is the requested resource
+ *   (the MCP server's origin or `/mcp`); any other resource is `invalid_target`.
+ * - RFC 9207 `iss` on authorization responses (built in), RFC 8414 + OIDC discovery (built in).
+ * - Access tokens carry `email` and `realm_access.roles` (the same shape as Keycloak's), so the
+ *   resource server reads both authorization servers' tokens the same way.
+ *
+ * @example
+ * ```ts
+ * const provider = createProvider({ config, users, keys, db });
+ * http.createServer(provider.callback()).listen(4000);
+ * ```
+ */
+import type Database from 'better-sqlite3';
+import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { sqliteAdapter } from './adapter.js';
+import type { IdpConfig } from './config.js';
+import type { IdpKeys } from './keys.js';
+import { errorPage } from './pages.js';
+import { isLoopbackRedirect, redirectUriAllowed } from './redirects.js';
+import type { UserDirectory } from './users.js';
+
+export const MCP_SCOPE = 'mcp:tools';
+export const STAFF_SCOPE = 'orders:read:all';
+/** Scope used when an authorization request names none (ChatGPT on reconnect): like Keycloak's default client scopes. */
+export const DEFAULT_SCOPE = MCP_SCOPE;
+
+export interface ProviderDeps {
+  config: IdpConfig;
+  users: UserDirectory;
+  keys: IdpKeys;
+  db: Database.Database;
+}
+
+export function createProvider({ config, users, keys, db }: ProviderDeps): Provider {
+  const configuration: Configuration = {
+    adapter: sqliteAdapter(db),
+    jwks: keys.jwks as Configuration['jwks'],
+    cookies: {
+      keys: keys.cookieKeys,
+      long: { signed: true, sameSite: 'lax' },
+      short: { signed: true, sameSite: 'lax' },
+    },
+    scopes: ['openid', 'offline_access', 'email', 'profile', MCP_SCOPE, STAFF_SCOPE],
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'given_name', 'family_name'],
+    },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+      id_token_signed_response_alg: 'RS256',
+    },
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    extraClientMetadata: {
+      properties: ['redirect_uris'],
+      validator(_ctx, key, value, metadata) {
+        if (key !== 'redirect_uris') return;
+        const uris = (value ?? []) as string[];
+        for (const uri of uris) {
+          if (!redirectUriAllowed(uri, config.extraRedirectUris)) {
+            throw new errors.InvalidRedirectUri(
+              `redirect_uri ${uri} is not allowed here: use ChatGPT's, Claude's, VS Code's or a loopback (http://127.0.0.1:<port>/…) redirect URI, or add it to IDP_EXTRA_REDIRECT_URIS`,
+            );
+          }
+        }
+        // Native (loopback-only) clients may use any port, as RFC 8252 §7.3 asks.
+        if (uris.length > 0 && uris.every(isLoopbackRedirect)) metadata.application_type = 'native';
+        if (
+          metadata.token_endpoint_auth_method === undefined ||
+          metadata.token_endpoint_auth_method === 'none'
+        ) {
+          metadata.token_endpoint_auth_method = 'none';
+          delete metadata.client_secret;
+          delete metadata.client_secret_expires_at;
+        }
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: false },
+      revocation: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (_ctx, _client, oneOf) => oneOf?.[0] ?? config.defaultResource,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, resource) => {
+          if (!config.resources.includes(resource)) {
+            throw new errors.InvalidTarget(
+              `unknown resource ${resource}; this server issues tokens for ${config.resources.join(', ')}`,
+            );
+          }
+          return {
+            scope: `${MCP_SCOPE} ${STAFF_SCOPE}`,
+            audience: resource,
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: config.accessTokenTtlSeconds,
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        },
+      },
+    },
+    async findAccount(_ctx, sub) {
+      const account = users.find(sub);
+      if (!account) return undefined;
+      return {
+        accountId: account.id,
+        async claims() {
+          return {
+            sub: account.id,
+            email: account.email,
+            email_verified: true,
+            name: `${account.givenName} ${account.familyName}`,
+            given_name: account.givenName,
+            family_name: account.familyName,
+          };
+        },
+      };
+    },
+    async extraTokenClaims(_ctx, token) {
+      const account =
+        'accountId' in token && token.accountId ? users.find(token.accountId as string) : undefined;
+      if (!account) return undefined;
+      return { email: account.email, realm_access: { roles: account.roles } };
+    },
+    // Refresh tokens for every client allowed the grant (not only with offline_access), rotated
+    // on each use, living on after the browser session ends: a connector keeps working for weeks.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: () => true,
+    expiresWithSession: async () => false,
+    ttl: {
+      AccessToken: config.accessTokenTtlSeconds,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      Interaction: 3600,
+      Session: 14 * 86_400,
+      Grant: 365 * 86_400,
+      RefreshToken: config.refreshTokenTtlSeconds,
+    },
+    // The token endpoint and discovery are fetched by browser clients (MCP Inspector); PKCE, not
+    // the origin, protects them, and no cookies are involved.
+    clientBasedCORS: () => true,
+    interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    async renderError(ctx, out) {
+      ctx.type = 'html';
+      ctx.body = errorPage(
+        'Something went wrong',
+        `${String(out.error)}: ${String(out.error_description ?? 'the request could not be completed')}`,
+      );
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  // Behind a TLS-terminating proxy the issuer is https while we listen on http.
+  provider.proxy = config.issuer.startsWith('https:');
+
+  // An authorization request without `scope` (ChatGPT sends none on reconnect) gets the default
+  // scope, the way Keycloak applies a client's default scopes.
+  provider.use(async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    if (ctx.path === '/auth' && ctx.method === 'GET' && !ctx.query.scope) {
+      ctx.query = { ...ctx.query, scope: DEFAULT_SCOPE };
+    }
+    await next();
+  });
+  return provider;
+}

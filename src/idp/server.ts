@@ -1,0 +1,124 @@
+/**
+ * The embedded authorization server on its own listener (default `http://localhost:4000`):
+ * oidc-provider's endpoints, our login/consent pages, CORS for dynamic registration, and one log
+ * line per request (path only: query strings carry codes and state).
+ *
+ * @example
+ * ```ts
+ * const as = await startAuthorizationServer(idpConfig, { env: process.env, logger });
+ * console.log(as.issuer); // http://localhost:4000
+ * await as.close();
+ * ```
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type Provider from 'oidc-provider';
+import { ConfigError } from '../config/config.js';
+import type { Logger } from '../observability/logger.js';
+import { openIdpDatabase } from './adapter.js';
+import type { IdpConfig } from './config.js';
+import { createInteractionHandler } from './interactions.js';
+import { loadOrCreateKeys } from './keys.js';
+import { createProvider } from './provider.js';
+import { DEV_ACCOUNTS, devUsers, type UserDirectory } from './users.js';
+
+export interface AuthorizationServer {
+  issuer: string;
+  /** Where it listens. */
+  url: string;
+  provider: Provider;
+  users: UserDirectory;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const REGISTRATION_CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'POST, OPTIONS',
+  'access-control-allow-headers': 'Content-Type, Authorization',
+  'access-control-max-age': '600',
+};
+
+export async function startAuthorizationServer(
+  config: IdpConfig,
+  opts: { env: Record<string, string | undefined>; logger: Logger },
+): Promise<AuthorizationServer> {
+  const { logger } = opts;
+  const users = devUsers(opts.env);
+  if (config.production && users.usesDevDefaults) {
+    const which = DEV_ACCOUNTS.filter((a) => !opts.env[a.passwordEnv]?.trim()).map((a) => a.passwordEnv);
+    throw new ConfigError(
+      which[0] ?? 'IDP_ALICE_PASSWORD',
+      'a dev default password is in use in production (NODE_ENV=production)',
+      `set ${which.join(', ')} to real passwords, or use your own authorization server (KC_ISSUER)`,
+    );
+  }
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const keys = await loadOrCreateKeys(config.dataDir);
+  const db = openIdpDatabase(join(config.dataDir, 'idp.sqlite'));
+  const provider = createProvider({ config, users, keys, db });
+  const callback = provider.callback();
+  const interactions = createInteractionHandler({ provider, users, keys, config, logger });
+
+  provider.on('server_error', (_ctx, err) =>
+    logger.error({ event: 'idp_server_error', err: err.message }, 'authorization server error'),
+  );
+
+  const server = createServer(async (req, res) => {
+    const started = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', config.issuer);
+    res.on('close', () => {
+      logger.info(
+        {
+          event: 'idp_request',
+          method: req.method,
+          path: url.pathname.slice(0, 200),
+          status: res.statusCode,
+          durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100,
+        },
+        'idp request',
+      );
+    });
+    try {
+      if (url.pathname.startsWith('/interaction/')) {
+        await interactions(req, res, url);
+        return;
+      }
+      if (url.pathname === '/reg') {
+        if (req.method === 'OPTIONS') {
+          res.writeHead(204, REGISTRATION_CORS).end();
+          return;
+        }
+        for (const [k, v] of Object.entries(REGISTRATION_CORS)) res.setHeader(k, v);
+      }
+      callback(req, res);
+    } catch (err) {
+      logger.error(
+        { event: 'idp_unhandled', err: (err as Error).message },
+        'authorization server request failed',
+      );
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal error');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  return {
+    issuer: config.issuer,
+    url: `http://${host}:${port}`,
+    provider,
+    users,
+    server,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      db.close();
+    },
+  };
+}
