@@ -69,9 +69,9 @@ export function createProvider({ config, users, keys, db }: ProviderDeps): Provi
         const uris = (value ?? []) as string[];
         for (const uri of uris) {
           if (!redirectUriAllowed(uri, config.extraRedirectUris)) {
-            throw new errors.InvalidRedirectUri(
-              `redirect_uri ${uri} is not allowed here: use ChatGPT's, Claude's, VS Code's or a loopback (http://127.0.0.1:<port>/…) redirect URI, or add it to IDP_EXTRA_REDIRECT_URIS`,
-            );
+            const err = new errors.InvalidRedirectUri();
+            err.error_description = `redirect_uri ${uri} is not allowed here: use ChatGPT's, Claude's, VS Code's or a loopback (http://127.0.0.1:<port>/…) redirect URI, or add it to IDP_EXTRA_REDIRECT_URIS`;
+            throw err;
           }
         }
         // Native (loopback-only) clients may use any port, as RFC 8252 §7.3 asks.

@@ -1,0 +1,82 @@
+/**
+ * The whole local stack for tests: the embedded authorization server and the resource server on
+ * free loopback ports, with a fresh data directory that is removed on close.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config/config.js';
+import { loadIdpConfig } from '../../src/idp/config.js';
+import { type AuthorizationServer, startAuthorizationServer } from '../../src/idp/server.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { type ResourceServer, startResourceServer } from '../../src/resourceServer.js';
+import { freePort, sampleStore } from './stack.js';
+
+export interface EmbeddedStack {
+  as: AuthorizationServer;
+  rs: ResourceServer;
+  issuer: string;
+  base: string;
+  mcpUrl: string;
+  dataDir: string;
+  logs: () => Record<string, unknown>[];
+  /** Stops and starts the authorization server on the same port and data directory. */
+  restartAs(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startEmbeddedStack(extraEnv: Record<string, string> = {}): Promise<EmbeddedStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sample-mcp-e2e-'));
+  const [rsPort, asPort] = [await freePort(), await freePort()];
+  const issuer = `http://localhost:${asPort}`;
+  const base = `http://localhost:${rsPort}`;
+  const env: Record<string, string> = {
+    KC_ISSUER: issuer,
+    MCP_SERVER_URL: base,
+    PORT: String(rsPort),
+    IDP_PORT: String(asPort),
+    DATA_DIR: dataDir,
+    ...extraEnv,
+  };
+  const config = loadConfig(env);
+  const idpConfig = loadIdpConfig(env, config);
+  const lines: string[] = [];
+  const logger = createLogger(
+    'info',
+    new Writable({
+      write(chunk, _e, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    }),
+  );
+  let as = await startAuthorizationServer(idpConfig, { env, logger });
+  const rs = await startResourceServer(config, { logger, store: sampleStore() });
+  return {
+    get as() {
+      return as;
+    },
+    rs,
+    issuer,
+    base,
+    mcpUrl: `${base}/mcp`,
+    dataDir,
+    logs: () =>
+      lines
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+    async restartAs() {
+      await as.close();
+      await new Promise((r) => setTimeout(r, 100)); // let clients notice their pooled sockets closed
+      as = await startAuthorizationServer(idpConfig, { env, logger });
+    },
+    async close() {
+      await rs.close();
+      await as.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
