@@ -35,7 +35,12 @@ async function register(body: Record<string, unknown>) {
 
 function authorizeUrl(clientId: string, params: Record<string, string>): string {
   const u = new URL(`${s.issuer}/auth`);
-  u.search = new URLSearchParams({ response_type: 'code', client_id: clientId, state: 's1', ...params }).toString();
+  u.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: clientId,
+    state: 's1',
+    ...params,
+  }).toString();
   return u.href;
 }
 
@@ -80,7 +85,11 @@ describe('dynamic client registration', () => {
       assert.deepEqual(r.body.redirect_uris, uris);
     });
   }
-  for (const uri of ['https://evil.example/cb', 'https://chatgpt.com.evil.io/connector/oauth/x', 'https://chatgpt.com/other']) {
+  for (const uri of [
+    'https://evil.example/cb',
+    'https://chatgpt.com.evil.io/connector/oauth/x',
+    'https://chatgpt.com/other',
+  ]) {
     test(`${uri} → 400 invalid_redirect_uri with a clear message`, async () => {
       const r = await register({ redirect_uris: [uri] });
       assert.equal(r.status, 400);
@@ -119,7 +128,9 @@ describe('authorization request checks', () => {
     clientId = String((await register({ redirect_uris: [CHATGPT] })).body.client_id);
   });
   async function redirectOf(params: Record<string, string>): Promise<URL> {
-    const res = await fetch(authorizeUrl(clientId, { redirect_uri: CHATGPT, ...params }), { redirect: 'manual' });
+    const res = await fetch(authorizeUrl(clientId, { redirect_uri: CHATGPT, ...params }), {
+      redirect: 'manual',
+    });
     assert.equal(res.status, 303);
     return new URL(res.headers.get('location') as string, s.issuer);
   }
@@ -131,19 +142,31 @@ describe('authorization request checks', () => {
     assert.equal(loc.searchParams.get('iss'), s.issuer);
   });
   test('PKCE plain → refused', async () => {
-    const loc = await redirectOf({ code_challenge: 'x'.repeat(43), code_challenge_method: 'plain', resource: s.mcpUrl });
+    const loc = await redirectOf({
+      code_challenge: 'x'.repeat(43),
+      code_challenge_method: 'plain',
+      resource: s.mcpUrl,
+    });
     assert.equal(loc.searchParams.get('error'), 'invalid_request');
   });
   test('unknown resource → invalid_target', async () => {
     const { challenge } = pkce();
-    const loc = await redirectOf({ code_challenge: challenge, code_challenge_method: 'S256', resource: 'https://other.example/mcp' });
+    const loc = await redirectOf({
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      resource: 'https://other.example/mcp',
+    });
     assert.equal(loc.searchParams.get('error'), 'invalid_target');
     assert.equal(loc.searchParams.get('iss'), s.issuer);
   });
   test('unregistered redirect_uri → error page, no redirect', async () => {
     const { challenge } = pkce();
     const res = await fetch(
-      authorizeUrl(clientId, { redirect_uri: 'https://evil.example/cb', code_challenge: challenge, code_challenge_method: 'S256' }),
+      authorizeUrl(clientId, {
+        redirect_uri: 'https://evil.example/cb',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      }),
       { redirect: 'manual' },
     );
     assert.equal(res.status, 400);
@@ -153,7 +176,13 @@ describe('authorization request checks', () => {
 
 describe('tokens', () => {
   test('a JWT access token whose aud is the requested resource, with email and roles; the MCP server accepts it', async () => {
-    const t = await obtainToken({ issuer: s.issuer, resource: s.mcpUrl, email: 'alice@example.com', password: PASSWORDS.alice, scope: 'openid email mcp:tools' });
+    const t = await obtainToken({
+      issuer: s.issuer,
+      resource: s.mcpUrl,
+      email: 'alice@example.com',
+      password: PASSWORDS.alice,
+      scope: 'openid email mcp:tools',
+    });
     const claims = decodeJwt(t.access_token);
     assert.equal(decodeProtectedHeader(t.access_token).typ, 'at+jwt');
     assert.equal(claims.iss, s.issuer);
@@ -165,38 +194,74 @@ describe('tokens', () => {
     assert.ok(t.refresh_token, 'refresh token issued');
     const res = await fetch(s.mcpUrl, {
       method: 'POST',
-      headers: { ...JSON_HEADERS, authorization: `Bearer ${t.access_token}`, 'mcp-protocol-version': '2025-11-25' },
+      headers: {
+        ...JSON_HEADERS,
+        authorization: `Bearer ${t.access_token}`,
+        'mcp-protocol-version': '2025-11-25',
+      },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
     });
     assert.equal(res.status, 200);
   });
 
   test('the origin resource also works (aud = MCP_SERVER_URL)', async () => {
-    const t = await obtainToken({ issuer: s.issuer, resource: s.base, email: 'bob@example.com', password: PASSWORDS.bob });
+    const t = await obtainToken({
+      issuer: s.issuer,
+      resource: s.base,
+      email: 'bob@example.com',
+      password: PASSWORDS.bob,
+    });
     assert.equal(decodeJwt(t.access_token).aud, s.base);
   });
 
   test('staff: carol gets the staff role, and orders:read:all when she asks for it; alice does not', async () => {
-    const carol = await obtainToken({ issuer: s.issuer, resource: s.mcpUrl, email: 'carol@example.com', password: PASSWORDS.carol, scope: 'mcp:tools orders:read:all' });
+    const carol = await obtainToken({
+      issuer: s.issuer,
+      resource: s.mcpUrl,
+      email: 'carol@example.com',
+      password: PASSWORDS.carol,
+      scope: 'mcp:tools orders:read:all',
+    });
     const c = decodeJwt(carol.access_token);
     assert.deepEqual(c.realm_access, { roles: ['staff'] });
     assert.match(String(c.scope), /orders:read:all/);
-    const alice = await obtainToken({ issuer: s.issuer, resource: s.mcpUrl, email: 'alice@example.com', password: PASSWORDS.alice, scope: 'mcp:tools orders:read:all' });
+    const alice = await obtainToken({
+      issuer: s.issuer,
+      resource: s.mcpUrl,
+      email: 'alice@example.com',
+      password: PASSWORDS.alice,
+      scope: 'mcp:tools orders:read:all',
+    });
     assert.doesNotMatch(String(decodeJwt(alice.access_token).scope), /orders:read:all/);
   });
 
   test('no scope in the authorization request (ChatGPT on reconnect) still yields mcp:tools', async () => {
-    const t = await obtainToken({ issuer: s.issuer, resource: s.mcpUrl, email: 'bob@example.com', password: PASSWORDS.bob });
+    const t = await obtainToken({
+      issuer: s.issuer,
+      resource: s.mcpUrl,
+      email: 'bob@example.com',
+      password: PASSWORDS.bob,
+    });
     assert.equal(decodeJwt(t.access_token).scope, 'mcp:tools');
   });
 
   test('refresh rotates the refresh token; reusing the old one is invalid_grant', async () => {
-    const t = await obtainToken({ issuer: s.issuer, resource: s.mcpUrl, email: 'alice@example.com', password: PASSWORDS.alice });
+    const t = await obtainToken({
+      issuer: s.issuer,
+      resource: s.mcpUrl,
+      email: 'alice@example.com',
+      password: PASSWORDS.alice,
+    });
     const refresh = (rt: string) =>
       fetch(`${s.issuer}/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: rt, client_id: t.clientId, resource: s.mcpUrl }),
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: rt,
+          client_id: t.clientId,
+          resource: s.mcpUrl,
+        }),
       });
     const r1 = await refresh(t.refresh_token as string);
     assert.equal(r1.status, 200);
@@ -209,13 +274,23 @@ describe('tokens', () => {
   });
 
   test('a restart keeps signing keys, clients and refresh tokens', async () => {
-    const t = await obtainToken({ issuer: s.issuer, resource: s.mcpUrl, email: 'bob@example.com', password: PASSWORDS.bob });
+    const t = await obtainToken({
+      issuer: s.issuer,
+      resource: s.mcpUrl,
+      email: 'bob@example.com',
+      password: PASSWORDS.bob,
+    });
     const kidBefore = decodeProtectedHeader(t.access_token).kid;
     await s.restartAs();
     const res = await fetch(`${s.issuer}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: t.refresh_token as string, client_id: t.clientId, resource: s.mcpUrl }),
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: t.refresh_token as string,
+        client_id: t.clientId,
+        resource: s.mcpUrl,
+      }),
     });
     assert.equal(res.status, 200);
     const body = await res.json();
@@ -223,7 +298,11 @@ describe('tokens', () => {
     // the old access token still verifies at the MCP server
     const mcp = await fetch(s.mcpUrl, {
       method: 'POST',
-      headers: { ...JSON_HEADERS, authorization: `Bearer ${t.access_token}`, 'mcp-protocol-version': '2025-11-25' },
+      headers: {
+        ...JSON_HEADERS,
+        authorization: `Bearer ${t.access_token}`,
+        'mcp-protocol-version': '2025-11-25',
+      },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
     });
     assert.equal(mcp.status, 200);
@@ -234,9 +313,22 @@ describe('login form', () => {
   async function loginPage(): Promise<{ action: string; csrf: string; cookie: string }> {
     const clientId = String((await register({ redirect_uris: [CHATGPT] })).body.client_id);
     const { challenge } = pkce();
-    const res = await fetch(authorizeUrl(clientId, { redirect_uri: CHATGPT, code_challenge: challenge, code_challenge_method: 'S256', resource: s.mcpUrl }), { redirect: 'manual' });
-    const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-    const page = await fetch(new URL(res.headers.get('location') as string, s.issuer), { headers: { cookie } });
+    const res = await fetch(
+      authorizeUrl(clientId, {
+        redirect_uri: CHATGPT,
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+        resource: s.mcpUrl,
+      }),
+      { redirect: 'manual' },
+    );
+    const cookie = res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const page = await fetch(new URL(res.headers.get('location') as string, s.issuer), {
+      headers: { cookie },
+    });
     const html = await page.text();
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
@@ -244,7 +336,11 @@ describe('login form', () => {
     const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] as string;
     return { action, csrf, cookie };
   }
-  const post = (p: { action: string; cookie: string }, form: Record<string, string>, headers: Record<string, string> = {}) =>
+  const post = (
+    p: { action: string; cookie: string },
+    form: Record<string, string>,
+    headers: Record<string, string> = {},
+  ) =>
     fetch(`${s.issuer}${p.action}`, {
       method: 'POST',
       redirect: 'manual',
@@ -262,7 +358,10 @@ describe('login form', () => {
   });
   test('empty fields → 400 naming the missing field', async () => {
     const p = await loginPage();
-    assert.match(await (await post(p, { csrf: p.csrf, email: '', password: '' })).text(), /Enter your e-mail address/);
+    assert.match(
+      await (await post(p, { csrf: p.csrf, email: '', password: '' })).text(),
+      /Enter your e-mail address/,
+    );
   });
   test('missing or wrong CSRF token → refused', async () => {
     const p = await loginPage();
@@ -272,18 +371,26 @@ describe('login form', () => {
   });
   test('cross-origin POST → 403', async () => {
     const p = await loginPage();
-    const res = await post(p, { csrf: p.csrf, email: 'alice@example.com', password: PASSWORDS.alice }, { origin: 'https://evil.example' });
+    const res = await post(
+      p,
+      { csrf: p.csrf, email: 'alice@example.com', password: PASSWORDS.alice },
+      { origin: 'https://evil.example' },
+    );
     assert.equal(res.status, 403);
   });
   test('without the interaction cookie (another browser) → refused', async () => {
     const p = await loginPage();
-    const res = await post({ ...p, cookie: '' }, { csrf: p.csrf, email: 'alice@example.com', password: PASSWORDS.alice });
+    const res = await post(
+      { ...p, cookie: '' },
+      { csrf: p.csrf, email: 'alice@example.com', password: PASSWORDS.alice },
+    );
     assert.equal(res.status, 400);
     assert.match(await res.text(), /expired or was opened in another browser/);
   });
   test('five failures lock the account for a while (429)', async () => {
     const p = await loginPage();
-    for (let i = 0; i < 5; i++) await post(p, { csrf: p.csrf, email: 'bob@example.com', password: `wrong-${i}` });
+    for (let i = 0; i < 5; i++)
+      await post(p, { csrf: p.csrf, email: 'bob@example.com', password: `wrong-${i}` });
     const res = await post(p, { csrf: p.csrf, email: 'bob@example.com', password: PASSWORDS.bob });
     assert.equal(res.status, 429);
     assert.match(await res.text(), /Too many failed attempts/);
@@ -292,17 +399,31 @@ describe('login form', () => {
 
 describe('production mode', () => {
   test('refuses dev default passwords', async () => {
-    const env = { NODE_ENV: 'production', KC_ISSUER: 'https://auth.example.com', MCP_SERVER_URL: 'https://mcp.example.com', IDP_ISSUER: 'https://auth.example.com', DATA_DIR: s.dataDir };
+    const env = {
+      NODE_ENV: 'production',
+      KC_ISSUER: 'https://auth.example.com',
+      MCP_SERVER_URL: 'https://mcp.example.com',
+      IDP_ISSUER: 'https://auth.example.com',
+      DATA_DIR: s.dataDir,
+    };
     const config = loadConfig(env);
     const idp = loadIdpConfig(env, config);
-    await assert.rejects(startAuthorizationServer(idp, { env, logger: createLogger('silent') }), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.match(err.message, /dev default password/);
-      return true;
-    });
+    await assert.rejects(
+      startAuthorizationServer(idp, { env, logger: createLogger('silent') }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /dev default password/);
+        return true;
+      },
+    );
   });
   test('refuses a plain-http public issuer', () => {
-    const env = { NODE_ENV: 'production', KC_ISSUER: 'https://auth.example.com', MCP_SERVER_URL: 'https://mcp.example.com', IDP_ISSUER: 'http://auth.example.com' };
+    const env = {
+      NODE_ENV: 'production',
+      KC_ISSUER: 'https://auth.example.com',
+      MCP_SERVER_URL: 'https://mcp.example.com',
+      IDP_ISSUER: 'http://auth.example.com',
+    };
     assert.throws(() => loadIdpConfig(env, loadConfig(env)), /IDP_ISSUER: .* plain http/);
   });
 });

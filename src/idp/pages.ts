@@ -116,7 +116,7 @@ export function consentPage(v: ConsentView): string {
 <div class="client"><div><strong>${escapeHtml(v.clientName)}</strong><small>will be sent back to ${escapeHtml(v.clientHost)}</small></div></div>
 <p>It asks to:</p>
 <ul class="scopes">${items}</ul>
-${v.resource ? `<p class="hint">For the MCP server <code>${escapeHtml(v.resource)}</code>. You can revoke access by signing out and removing the connector.</p>` : ''}
+${v.resource ? `<p class="hint">For the MCP server <code>${escapeHtml(v.resource)}</code>.</p>` : ''}
 <form method="post" action="${escapeHtml(v.action)}">
   <input type="hidden" name="csrf" value="${escapeHtml(v.csrf)}">
   <div class="row">
