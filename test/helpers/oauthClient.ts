@@ -9,7 +9,7 @@ import type {
   StoredOAuthTokens,
 } from '@modelcontextprotocol/client';
 import type { Page } from 'playwright-core';
-import { signInAndConsent } from './browser.js';
+import { type LoginDriver, signInAndConsent } from './browser.js';
 
 export class BrowserOAuthProvider implements OAuthClientProvider {
   private info: StoredOAuthClientInformation | undefined;
@@ -26,6 +26,7 @@ export class BrowserOAuthProvider implements OAuthClientProvider {
     readonly redirectUrl: string,
     private readonly meta: Partial<OAuthClientMetadata> = {},
     private readonly screenshots?: { login?: string; consent?: string },
+    private readonly driver?: LoginDriver,
   ) {}
 
   get clientMetadata(): OAuthClientMetadata {
@@ -52,9 +53,10 @@ export class BrowserOAuthProvider implements OAuthClientProvider {
   }
   async redirectToAuthorization(url: URL) {
     this.authorizationUrls.push(url);
-    this.callback = await signInAndConsent(this.page, url.href, this.redirectUrl, this.user, {
+    ({ callback: this.callback } = await signInAndConsent(this.page, url.href, this.redirectUrl, this.user, {
       screenshots: this.screenshots,
-    });
+      driver: this.driver,
+    }));
   }
   saveCodeVerifier(v: string) {
     this.verifier = v;
