@@ -13,6 +13,7 @@ e2eSuite('embedded authorization server', async () => {
     users: DEV_USERS,
     driver: embeddedDriver,
     noScopeReauthorization: 'granted',
+    ssoSurvivesOfflineAccess: true,
     carolSub: () => 'carol',
     screenshots: true,
   };

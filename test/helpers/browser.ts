@@ -1,18 +1,77 @@
 /**
  * Headless Chromium (Debian's package) driven by playwright-core, for the real login form.
  */
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Browser, chromium, type Page, type Request } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * Headless Chromium plus the places OAuth redirects land, all on loopback:
+ * - `callbackUrl()`: a loopback HTTP listener, as a native client or CLI runs one;
+ * - every other host name (chatgpt.com, claude.ai) resolves to a loopback HTTPS stub, so a
+ *   redirect to ChatGPT's callback ends on a real page here and never leaves the machine.
+ * Each redirect's full URL is what the tests read; the stubs just answer 200.
+ */
+export interface TestBrowser {
+  browser: Browser;
+  /** A loopback redirect URI served by a listener of ours, e.g. `http://127.0.0.1:41234/callback`. */
+  callbackUrl(path?: string, host?: 'localhost' | '127.0.0.1'): string;
+  close(): Promise<void>;
+}
+
+const DONE = '<!doctype html><title>Done</title><p>Signed in. You can close this window.</p>';
+
+function listen(server: Server | HttpsServer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+export async function launchBrowser(): Promise<TestBrowser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `${CHROMIUM} not found: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`,
     );
   }
-  return chromium.launch({
+  const dir = mkdtempSync(join(tmpdir(), 'sample-mcp-tls-'));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=redirect-stub',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+  const answer = (_req: unknown, res: import('node:http').ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'text/html' }).end(DONE);
+  };
+  const https = createHttpsServer(
+    { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+    answer,
+  );
+  const http = createServer(answer);
+  const [httpsPort, httpPort] = [await listen(https), await listen(http)];
+  rmSync(dir, { recursive: true, force: true });
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
       '--no-sandbox',
@@ -22,11 +81,21 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      // Names other than loopback fail without a DNS lookup: a redirect to chatgpt.com is recorded,
-      // never sent anywhere.
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
+      // every name but loopback goes to the HTTPS stub (port 443 of any host included)
+      `--host-resolver-rules=MAP * 127.0.0.1:${httpsPort}, EXCLUDE localhost, EXCLUDE 127.0.0.1`,
+      '--ignore-certificate-errors',
     ],
   });
+  return {
+    browser,
+    callbackUrl: (path = '/callback', host = '127.0.0.1') => `http://${host}:${httpPort}${path}`,
+    async close() {
+      await browser.close();
+      https.closeAllConnections();
+      http.closeAllConnections();
+      await Promise.all([new Promise((r) => https.close(r)), new Promise((r) => http.close(r))]);
+    },
+  };
 }
 
 /** How to drive one authorization server's login and consent pages. */
@@ -65,9 +134,7 @@ export const keycloakDriver: LoginDriver = {
 
 /**
  * Opens an authorization URL, signs in and allows access, and returns the URL the browser was
- * sent back to (the client's redirect URI with `code`, `state` and `iss`), and which pages it saw. That last request
- * fails in the browser (chatgpt.com does not resolve here, a loopback callback has no listener);
- * only its URL matters.
+ * sent back to (the client's redirect URI with `code`, `state` and `iss`), and which pages it saw.
  */
 export async function signInAndConsent(
   page: Page,
@@ -84,11 +151,13 @@ export async function signInAndConsent(
     if (req.url().startsWith(redirectUri)) captured ??= new URL(req.url());
   };
   page.on('request', onRequest);
-  // Navigations that end at the redirect URI fail (see above); that is the expected end.
+
   const step = async (action: () => Promise<unknown>) => {
     try {
       await action();
     } catch (err) {
+      // the failing redirect may be reported before its request event: give it a moment
+      for (let i = 0; i < 20 && !captured; i++) await new Promise((r) => setTimeout(r, 100));
       if (!captured) throw err;
     }
   };
@@ -106,6 +175,8 @@ export async function signInAndConsent(
       if (opts.screenshots?.consent) await page.screenshot({ path: opts.screenshots.consent });
       await step(() => driver.allow(page));
     }
+    // let the last navigation (the redirect back to the client) finish
+    await step(() => page.waitForLoadState());
     for (let i = 0; i < 50 && !captured; i++) await new Promise((r) => setTimeout(r, 100));
     if (!captured)
       throw new Error(`never returned to ${redirectUri}; page: ${(await page.content()).slice(0, 500)}`);

@@ -17,8 +17,8 @@ import {
   UnauthorizedError,
 } from '@modelcontextprotocol/client';
 import { decodeJwt } from 'jose';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { type LoginDriver, launchBrowser, signInAndConsent } from './browser.js';
+import type { BrowserContext } from 'playwright-core';
+import { type LoginDriver, launchBrowser, signInAndConsent, type TestBrowser } from './browser.js';
 import { BrowserOAuthProvider } from './oauthClient.js';
 import { INIT_BODY, JSON_HEADERS, rpcBody, sampleStore } from './stack.js';
 
@@ -46,6 +46,11 @@ export interface E2EStack {
    * `step-up` (it does not; the server answers 403 `insufficient_scope`, the client asks again).
    */
   noScopeReauthorization: 'granted' | 'step-up';
+  /**
+   * Whether the browser session survives a login that issued an offline (`offline_access`)
+   * refresh token: a second authorization then needs no login form.
+   */
+  ssoSurvivesOfflineAccess: boolean;
   /** `sub` of carol's tokens (logged by the resource server). */
   carolSub(): Promise<string> | string;
   screenshots?: boolean;
@@ -53,7 +58,7 @@ export interface E2EStack {
 
 export function e2eSuite(name: string, start: () => Promise<E2EStack & { close(): Promise<void> }>): void {
   let s: E2EStack & { close(): Promise<void> };
-  let browser: Browser;
+  let browser: TestBrowser;
   const contexts: BrowserContext[] = [];
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -67,7 +72,7 @@ export function e2eSuite(name: string, start: () => Promise<E2EStack & { close()
   });
 
   async function newPage() {
-    const ctx = await browser.newContext();
+    const ctx = await browser.browser.newContext();
     contexts.push(ctx);
     return ctx.newPage();
   }
@@ -111,7 +116,7 @@ export function e2eSuite(name: string, start: () => Promise<E2EStack & { close()
 
   describe(`${name}: official MCP client with OAuth, real login in Chromium`, () => {
     test('2025-11-25: discover, register, PKCE, login, consent, search, fetch, refresh', async () => {
-      const provider = await providerFor(USERS().alice, 'http://127.0.0.1:53682/callback', true);
+      const provider = await providerFor(USERS().alice, browser.callbackUrl('/callback-alice'), true);
       const { client, transport } = await connectWithOAuth(provider, 'legacy');
       try {
         const authUrl = provider.authorizationUrls[0] as URL;
@@ -146,7 +151,7 @@ export function e2eSuite(name: string, start: () => Promise<E2EStack & { close()
     });
 
     test('2026-07-28 wire: the same flow, stateless; staff sees every customer', async () => {
-      const provider = await providerFor(USERS().carol, 'http://localhost:53683/callback');
+      const provider = await providerFor(USERS().carol, browser.callbackUrl('/callback-carol', 'localhost'));
       const { client, transport } = await connectWithOAuth(provider, { pin: '2026-07-28' });
       try {
         assert.equal(transport.sessionId, undefined);
@@ -162,7 +167,7 @@ export function e2eSuite(name: string, start: () => Promise<E2EStack & { close()
     });
 
     test('legacy HTTP+SSE transport with the bearer token from the flow', async () => {
-      const provider = await providerFor(USERS().bob, 'http://127.0.0.1:53684/callback');
+      const provider = await providerFor(USERS().bob, browser.callbackUrl('/callback-bob'));
       const first = await connectWithOAuth(provider, 'legacy');
       await first.client.close();
       const token = provider.tokens()?.access_token as string;
@@ -286,9 +291,13 @@ export function e2eSuite(name: string, start: () => Promise<E2EStack & { close()
         `aud ${JSON.stringify(aud)} has the resource ChatGPT sent`,
       );
 
-      // 3. reconnect without scope: the same browser session, no login form
+      // 3. reconnect without scope, in the same browser
       const second = await authorize(undefined);
-      assert.equal(second.sawLogin, false, 'no second login: the browser session is reused');
+      assert.equal(
+        second.sawLogin,
+        !s.ssoSurvivesOfflineAccess,
+        s.ssoSurvivesOfflineAccess ? 'no second login: the browser session is reused' : 'Keycloak asks again',
+      );
       let token = second.access_token;
       if (s.noScopeReauthorization === 'granted') {
         assert.match(String(decodeJwt(token).scope), /mcp:tools/);
