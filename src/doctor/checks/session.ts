@@ -1,0 +1,400 @@
+/**
+ * Authenticated checks: get a token (given, password grant with a test client, or the embedded
+ * server's login form), check its `iss` and `aud`, then `tools/list`, a search and a fetch over MCP.
+ */
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { obtainToken } from '../../cli/tokenFlow.js';
+import { type DoctorContext, parseBearerChallenge } from '../context.js';
+import { NetworkError } from '../http.js';
+import type { CheckResult } from '../types.js';
+
+/** Tokens never go into the evidence: blank them in a recorded token response. */
+function redactTokens(body: unknown): void {
+  if (!body || typeof body !== 'object') return;
+  for (const k of ['access_token', 'refresh_token', 'id_token']) {
+    if (k in body) (body as Record<string, unknown>)[k] = '[redacted]';
+  }
+}
+
+async function getToken(ctx: DoctorContext): Promise<CheckResult> {
+  const title = 'sign in and get an access token';
+  const o = ctx.options;
+  if (o.token) {
+    ctx.token = o.token;
+    return { id: 'login', title, status: 'pass', detail: 'token given (--token / DOCTOR_TOKEN)' };
+  }
+  if (!o.user || !o.password) {
+    return {
+      id: 'login',
+      title,
+      status: 'skip',
+      detail: 'no credentials: pass --user and --password (and --client-id for Keycloak) for the full check',
+    };
+  }
+  const tokenEndpoint = ctx.asMetadata?.token_endpoint;
+  if (typeof tokenEndpoint !== 'string' || !ctx.issuer) {
+    return {
+      id: 'login',
+      title,
+      status: 'fail',
+      cause: 'the authorization server metadata has no token endpoint',
+      fix: 'fix the discovery checks above first',
+    };
+  }
+  const resource = typeof ctx.prm?.resource === 'string' ? ctx.prm.resource : ctx.url;
+  try {
+    if (o.clientId) {
+      const res = await ctx.http.request('token', tokenEndpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'password',
+          client_id: o.clientId,
+          ...(o.clientSecret && { client_secret: o.clientSecret }),
+          username: o.user,
+          password: o.password,
+          scope: ctx.challenge?.scope ?? 'mcp:tools',
+          resource,
+        }).toString(),
+      });
+      const body = res.json as Record<string, unknown> | undefined;
+      if (res.status !== 200 || typeof body?.access_token !== 'string') {
+        return {
+          id: 'login',
+          title,
+          status: 'fail',
+          detail: `HTTP ${res.status} ${String(body?.error ?? '')}: ${String(body?.error_description ?? '')}`,
+          cause: 'the password grant was refused',
+          fix: 'check the user, password and test client (direct access grants enabled for it)',
+        };
+      }
+      ctx.token = body.access_token;
+      redactTokens(ctx.http.exchanges.at(-1)?.response?.body);
+      return {
+        id: 'login',
+        title,
+        status: 'pass',
+        detail: `password grant as ${o.user} with client ${o.clientId}`,
+      };
+    }
+    const tokens = await obtainToken({
+      issuer: ctx.issuer,
+      resource,
+      email: o.user,
+      password: o.password,
+      scope: ctx.challenge?.scope,
+    });
+    ctx.token = tokens.access_token;
+    return {
+      id: 'login',
+      title,
+      status: 'pass',
+      detail: `authorization code + PKCE through the login form as ${o.user}`,
+    };
+  } catch (err) {
+    return {
+      id: 'login',
+      title,
+      status: 'fail',
+      cause: (err as Error).message,
+      fix: o.clientId
+        ? 'check the credentials'
+        : 'without --client-id the doctor signs in through the embedded server’s login form; for Keycloak pass --client-id/--client-secret of a test client',
+    };
+  }
+}
+
+function checkTokenClaims(ctx: DoctorContext): CheckResult[] {
+  if (!ctx.token) return [];
+  let claims: Record<string, unknown>;
+  try {
+    ctx.tokenHeader = decodeProtectedHeader(ctx.token) as Record<string, unknown>;
+    claims = decodeJwt(ctx.token) as Record<string, unknown>;
+    ctx.tokenClaims = claims;
+  } catch {
+    return [
+      {
+        id: 'token',
+        title: 'the access token is a JWT',
+        status: 'fail',
+        cause: 'the token is not a JWT',
+        fix: 'configure the authorization server to issue JWT access tokens (RFC 9068)',
+      },
+    ];
+  }
+  const aud = Array.isArray(claims.aud) ? (claims.aud as string[]) : claims.aud ? [String(claims.aud)] : [];
+  const accepted = [ctx.expectedAudience, `${ctx.origin}/mcp`];
+  const out: CheckResult[] = [];
+  out.push(
+    claims.iss === ctx.issuer
+      ? { id: 'token-iss', title: 'token iss equals the issuer', status: 'pass', detail: String(claims.iss) }
+      : {
+          id: 'token-iss',
+          title: 'token iss equals the issuer',
+          status: 'fail',
+          detail: `iss=${JSON.stringify(claims.iss)}`,
+          cause: 'the token was issued under another name (Keycloak reached by another host name?)',
+          fix: 'give Keycloak a fixed public hostname (KC_HOSTNAME) and get tokens through it',
+        },
+  );
+  out.push(
+    aud.some((a) => accepted.includes(a) || accepted.includes(a.replace(/\/$/, '')))
+      ? {
+          id: 'token-aud',
+          title: `token aud matches MCP_AUDIENCE (${ctx.expectedAudience})`,
+          status: 'pass',
+          detail: `aud=${JSON.stringify(claims.aud)}`,
+        }
+      : {
+          id: 'token-aud',
+          title: `token aud matches MCP_AUDIENCE (${ctx.expectedAudience})`,
+          status: 'fail',
+          detail: `aud=${JSON.stringify(claims.aud ?? null)}`,
+          cause: 'audience mismatch: the server refuses tokens not meant for it',
+          fix: `make the authorization server put ${ctx.expectedAudience} into aud (Keycloak: the audience mapper in the 'basic' client scope, docs/keycloak.md), or set MCP_AUDIENCE/MCP_ALT_AUDIENCE to the audience it issues`,
+        },
+  );
+  return out;
+}
+
+/** One JSON-RPC exchange over Streamable HTTP (JSON or single-event SSE answer). */
+async function rpc(
+  ctx: DoctorContext,
+  name: string,
+  body: Record<string, unknown>,
+  session?: string,
+): Promise<{
+  status: number;
+  message?: Record<string, unknown>;
+  session?: string;
+  challenge?: Record<string, string>;
+}> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    authorization: `Bearer ${ctx.token}`,
+  };
+  if (ctx.protocolVersion) headers['mcp-protocol-version'] = ctx.protocolVersion;
+  if (session) headers['mcp-session-id'] = session;
+  const res = await ctx.http.request(name, ctx.url, { method: 'POST', headers, body: JSON.stringify(body) });
+  let message = res.json as Record<string, unknown> | undefined;
+  if (!message && (res.headers.get('content-type') ?? '').includes('text/event-stream')) {
+    const data = res.text
+      .split('\n')
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5).trim())
+      .find((l) => l.startsWith('{'));
+    message = data ? (JSON.parse(data) as Record<string, unknown>) : undefined;
+    const ex = ctx.http.exchanges.at(-1);
+    if (ex?.response && message) ex.response.body = message;
+  }
+  const www = res.headers.get('www-authenticate');
+  return {
+    status: res.status,
+    message,
+    session: res.headers.get('mcp-session-id') ?? session,
+    challenge: www ? parseBearerChallenge(www) : undefined,
+  };
+}
+
+function refusal(id: string, title: string, r: Awaited<ReturnType<typeof rpc>>): CheckResult {
+  const desc = r.challenge?.error_description ?? '';
+  if (r.status === 401) {
+    const aud = /audience/i.test(desc);
+    const iss = /issuer/i.test(desc);
+    return {
+      id,
+      title,
+      status: 'fail',
+      detail: `HTTP 401 ${r.challenge?.error ?? ''}: ${desc}`,
+      cause: aud ? 'audience mismatch' : iss ? 'issuer mismatch' : 'the server refused the token',
+      fix: aud
+        ? 'set MCP_AUDIENCE to what the authorization server puts into aud, or add the audience mapper (docs/keycloak.md)'
+        : iss
+          ? 'KC_ISSUER must equal the token iss byte for byte'
+          : 'see the server log line for this request (authFailure)',
+    };
+  }
+  if (r.status === 403) {
+    return {
+      id,
+      title,
+      status: 'fail',
+      detail: `HTTP 403 ${r.challenge?.error ?? ''}: ${desc}`,
+      cause: `the token lacks the scope ${r.challenge?.scope ?? 'mcp:tools'}`,
+      fix: 'request the scope, or make it a default scope of the client (Keycloak: realm default client scopes)',
+    };
+  }
+  return {
+    id,
+    title,
+    status: 'fail',
+    detail: `HTTP ${r.status} ${JSON.stringify(r.message?.error ?? '')}`,
+    cause: 'the MCP request failed',
+    fix: 'see the server log',
+  };
+}
+
+function textJson(result: unknown): unknown {
+  const r = result as { content?: { type?: string; text?: string }[] } | undefined;
+  if (!r?.content || r.content.length !== 1 || r.content[0]?.type !== 'text') return undefined;
+  try {
+    return JSON.parse(r.content[0].text ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
+async function checkTools(ctx: DoctorContext): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  const init = await rpc(ctx, 'mcp-initialize', {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: {
+      protocolVersion: '2025-11-25',
+      capabilities: {},
+      clientInfo: { name: 'sample-mcp-doctor', version: '1' },
+    },
+  });
+  if (init.status !== 200 || !init.message?.result)
+    return [refusal('tools-list', 'MCP initialize with the token', init)];
+  ctx.protocolVersion = String(
+    (init.message.result as Record<string, unknown>).protocolVersion ?? '2025-11-25',
+  );
+  const session = init.session;
+  if (session)
+    await rpc(ctx, 'mcp-initialized', { jsonrpc: '2.0', method: 'notifications/initialized' }, session);
+  const list = await rpc(ctx, 'mcp-tools-list', { jsonrpc: '2.0', id: 2, method: 'tools/list' }, session);
+  if (list.status !== 200 || !list.message?.result) return [refusal('tools-list', 'tools/list', list)];
+  const tools = ((list.message.result as Record<string, unknown>).tools ?? []) as {
+    name: string;
+    annotations?: Record<string, unknown>;
+  }[];
+  ctx.tools = tools;
+  const missing = ['search', 'fetch'].filter((n) => !tools.some((t) => t.name === n));
+  const notReadOnly = tools
+    .filter((t) => ['search', 'fetch'].includes(t.name) && t.annotations?.readOnlyHint !== true)
+    .map((t) => t.name);
+  out.push(
+    missing.length === 0 && notReadOnly.length === 0
+      ? {
+          id: 'tools-list',
+          title: 'tools/list shows search and fetch, read-only',
+          status: 'pass',
+          detail: tools.map((t) => t.name).join(', '),
+        }
+      : {
+          id: 'tools-list',
+          title: 'tools/list shows search and fetch, read-only',
+          status: 'fail',
+          detail: `tools: ${tools.map((t) => t.name).join(', ') || 'none'}`,
+          cause: missing.length
+            ? `"spec not implemented": ChatGPT connectors need tools named search and fetch (missing: ${missing.join(', ')})`
+            : `${notReadOnly.join(', ')} lack readOnlyHint: ChatGPT treats them as write actions`,
+          fix: 'expose search({query}) and fetch({id}) with annotations.readOnlyHint = true',
+        },
+  );
+  if (missing.length) return out;
+  const query = ctx.options.query ?? '';
+  const s = await rpc(
+    ctx,
+    'mcp-search',
+    { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'search', arguments: { query } } },
+    session,
+  );
+  const sr = textJson(s.message?.result) as
+    | { results?: { id?: unknown; title?: unknown; url?: unknown }[] }
+    | undefined;
+  ctx.searchResult = s.message?.result;
+  const shapeOk =
+    Array.isArray(sr?.results) &&
+    sr.results.every(
+      (r) => typeof r.id === 'string' && typeof r.title === 'string' && typeof r.url === 'string',
+    );
+  if (s.status !== 200 || !shapeOk) {
+    out.push(
+      s.status !== 200
+        ? refusal('search', 'search returns {"results":[{id,title,url}]}', s)
+        : {
+            id: 'search',
+            title: 'search returns {"results":[{id,title,url}]}',
+            status: 'fail',
+            detail: JSON.stringify(s.message?.result ?? s.message?.error).slice(0, 200),
+            cause: '"spec not implemented": search must return exactly one text item with that JSON',
+            fix: 'follow the connector contract (docs/clients.md)',
+          },
+    );
+    return out;
+  }
+  out.push({
+    id: 'search',
+    title: 'search returns {"results":[{id,title,url}]}',
+    status: 'pass',
+    detail: `${sr?.results?.length} results for ${JSON.stringify(query)}`,
+  });
+  const first = sr?.results?.[0];
+  if (!first) {
+    out.push({
+      id: 'fetch',
+      title: 'fetch returns {id,title,text,url,metadata}',
+      status: 'skip',
+      detail: 'search found nothing to fetch (this user has no orders?)',
+    });
+    return out;
+  }
+  const f = await rpc(
+    ctx,
+    'mcp-fetch',
+    { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'fetch', arguments: { id: first.id } } },
+    session,
+  );
+  const fr = textJson(f.message?.result) as Record<string, unknown> | undefined;
+  ctx.fetchResult = f.message?.result;
+  const fetchOk =
+    f.status === 200 && fr && ['id', 'title', 'text', 'url'].every((k) => typeof fr[k] === 'string');
+  out.push(
+    fetchOk
+      ? {
+          id: 'fetch',
+          title: 'fetch returns {id,title,text,url,metadata}',
+          status: 'pass',
+          detail: String(fr?.id),
+        }
+      : f.status !== 200
+        ? refusal('fetch', 'fetch returns {id,title,text,url,metadata}', f)
+        : {
+            id: 'fetch',
+            title: 'fetch returns {id,title,text,url,metadata}',
+            status: 'fail',
+            detail: JSON.stringify(f.message?.result ?? f.message?.error).slice(0, 200),
+            cause: '"spec not implemented": fetch must return exactly one text item with that JSON',
+            fix: 'follow the connector contract (docs/clients.md)',
+          },
+  );
+  return out;
+}
+
+export async function checkSession(ctx: DoctorContext): Promise<CheckResult[]> {
+  const login = await getToken(ctx);
+  if (login.status !== 'pass') {
+    const skipped = ['token-aud', 'tools-list', 'search', 'fetch'].map(
+      (id): CheckResult => ({ id, title: `${id} (needs a token)`, status: 'skip', detail: 'no token' }),
+    );
+    return [login, ...skipped];
+  }
+  const out = [login, ...checkTokenClaims(ctx)];
+  try {
+    out.push(...(await checkTools(ctx)));
+  } catch (err) {
+    if (!(err instanceof NetworkError)) throw err;
+    out.push({
+      id: 'tools-list',
+      title: 'MCP calls with the token',
+      status: 'fail',
+      cause: err.message,
+      fix: 'check the server is reachable',
+    });
+  }
+  return out;
+}
