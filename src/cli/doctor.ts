@@ -14,7 +14,8 @@ const USAGE = `usage: sample-mcp doctor <MCP URL> [options]
   --user <email> --password <pw>   sign in for the full check (token, tools/list, search, fetch)
   --client-id <id> [--client-secret <s>]   use the password grant with this test client (Keycloak)
   --token <jwt>                    use this access token instead (or DOCTOR_TOKEN)
-  --audience <aud>                 the MCP_AUDIENCE tokens must carry (default: the URL's origin)
+  --audience <aud>                 the MCP_AUDIENCE tokens must carry (default: the URL's origin, or origin/mcp)
+  --alt-audience <aud>             the MCP_ALT_AUDIENCE also accepted
   --query <text>                   what to search for (default: empty = most recent orders)
   --no-register                    skip the trial client registration
   --evidence <dir>                 write the evidence bundle (report.md and the documents) into <dir>
@@ -36,6 +37,7 @@ try {
       'client-secret': { type: 'string' },
       token: { type: 'string' },
       audience: { type: 'string' },
+      'alt-audience': { type: 'string' },
       query: { type: 'string' },
       'no-register': { type: 'boolean' },
       evidence: { type: 'string' },
@@ -72,6 +74,7 @@ const report = await runDoctor({
   clientSecret: str(v['client-secret']) ?? process.env.DOCTOR_CLIENT_SECRET,
   token: str(v.token) ?? process.env.DOCTOR_TOKEN,
   audience: str(v.audience),
+  altAudience: str(v['alt-audience']),
   query: str(v.query),
   register: !v['no-register'],
   serverLog: str(v['server-log']),

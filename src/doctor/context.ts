@@ -14,6 +14,8 @@ export interface DoctorContext {
   /** `''` for a bare origin, `/mcp` (or whatever path) otherwise. */
   path: string;
   expectedAudience: string;
+  /** Audiences the server accepts (MCP_AUDIENCE, MCP_ALT_AUDIENCE). */
+  acceptedAudiences: string[];
   /** From the 401 challenge. */
   challenge?: Record<string, string>;
   prm?: Record<string, unknown>;
@@ -40,6 +42,9 @@ export function createContext(options: DoctorOptions, http: Http): DoctorContext
     origin: u.origin,
     path,
     expectedAudience: options.audience ?? u.origin,
+    acceptedAudiences: options.audience
+      ? [options.audience, ...(options.altAudience ? [options.altAudience] : [])]
+      : [u.origin, `${u.origin}/mcp`],
   };
 }
 

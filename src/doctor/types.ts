@@ -35,6 +35,8 @@ export interface DoctorOptions {
   url: string;
   /** Expected audience in tokens (default: the URL's origin, as `MCP_AUDIENCE` defaults). */
   audience?: string;
+  /** A second accepted audience (`MCP_ALT_AUDIENCE`); default: the URL's origin + `/mcp` when `audience` is not given. */
+  altAudience?: string;
   /** A ready access token to use for the authenticated checks. */
   token?: string;
   /** Or credentials to log in with. */

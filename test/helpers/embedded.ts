@@ -26,7 +26,14 @@ export interface EmbeddedStack {
   close(): Promise<void>;
 }
 
-export async function startEmbeddedStack(extraEnv: Record<string, string> = {}): Promise<EmbeddedStack> {
+/**
+ * @param extraEnv - environment for both servers
+ * @param rsEnv - further overrides for the resource server only (e.g. a wrong KC_ISSUER)
+ */
+export async function startEmbeddedStack(
+  extraEnv: Record<string, string> = {},
+  rsEnv: (env: Record<string, string>) => Record<string, string> = () => ({}),
+): Promise<EmbeddedStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sample-mcp-e2e-'));
   const [rsPort, asPort] = [await freePort(), await freePort()];
   const issuer = `http://localhost:${asPort}`;
@@ -39,8 +46,8 @@ export async function startEmbeddedStack(extraEnv: Record<string, string> = {}):
     DATA_DIR: dataDir,
     ...extraEnv,
   };
-  const config = loadConfig(env);
-  const idpConfig = loadIdpConfig(env, config);
+  const idpConfig = loadIdpConfig(env, loadConfig(env));
+  const config = loadConfig({ ...env, ...rsEnv(env) });
   const lines: string[] = [];
   const logger = createLogger(
     'info',

@@ -123,7 +123,7 @@ function checkTokenClaims(ctx: DoctorContext): CheckResult[] {
     ];
   }
   const aud = Array.isArray(claims.aud) ? (claims.aud as string[]) : claims.aud ? [String(claims.aud)] : [];
-  const accepted = [ctx.expectedAudience, `${ctx.origin}/mcp`];
+  const accepted = ctx.acceptedAudiences;
   const out: CheckResult[] = [];
   out.push(
     claims.iss === ctx.issuer
