@@ -15,6 +15,7 @@
 #   KC_HTTP_HOST         127.0.0.1
 #   KC_PUBLIC_URL        http://localhost:$KC_PORT   fixed public URL: the issuer is
 #                        $KC_PUBLIC_URL/realms/mcp whatever URL a token was fetched from
+#   KC_PROXY_HEADERS     (unset)                 xforwarded behind a proxy that sets X-Forwarded-*
 #   KC_DB                dev-mem                 dev-mem: fresh realm import on every start;
 #                        dev-file: kept in $KC_HOME/data/h2
 #   MCP_AUDIENCE         http://localhost:3000       audiences put into every access token
@@ -96,6 +97,7 @@ start() {
     --http-management-host="$KC_HTTP_HOST" --http-management-port="$KC_MGMT_PORT" \
     --hostname="$KC_PUBLIC_URL" --hostname-backchannel-dynamic=true \
     --health-enabled=true --import-realm --db="$KC_DB" \
+    ${KC_PROXY_HEADERS:+--proxy-headers="$KC_PROXY_HEADERS"} \
     >"$LOG_FILE" 2>&1 </dev/null &
   echo $! >"$PID_FILE"
   for _ in $(seq 1 "${KC_START_TIMEOUT:-240}"); do

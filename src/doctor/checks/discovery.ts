@@ -405,39 +405,52 @@ export async function checkAuthorizationServer(ctx: DoctorContext): Promise<Chec
   return out;
 }
 
-/** CORS: browser clients (the Inspector) read the metadata and the 401 challenge. */
+/**
+ * CORS: browser clients read the metadata (from any origin) and the 401 challenge. The challenge is
+ * probed from the server's own origin, which is always allowed; whether a dev origin such as the
+ * Inspector's is allowed is reported, not judged (production servers may refuse it).
+ */
 export async function checkCors(ctx: DoctorContext): Promise<CheckResult[]> {
-  const origin = 'http://localhost:6274';
+  const inspector = 'http://localhost:6274';
+  const title = 'CORS for browser clients';
   try {
     const pre = await ctx.http.request('cors-preflight', `${ctx.origin}${PRM}${ctx.path}`, {
       method: 'OPTIONS',
-      headers: { origin, 'access-control-request-method': 'GET' },
+      headers: { origin: inspector, 'access-control-request-method': 'GET' },
     });
     const acao = pre.headers.get('access-control-allow-origin');
     const mcp = await ctx.http.request('cors-challenge', ctx.url, {
       method: 'POST',
-      headers: { origin, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      headers: { origin: ctx.origin, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
       body: JSON.stringify(INIT),
     });
     const exposed = (mcp.headers.get('access-control-expose-headers') ?? '').toLowerCase();
+    const inspectorPre = await ctx.http.request('cors-inspector', ctx.url, {
+      method: 'OPTIONS',
+      headers: { origin: inspector, 'access-control-request-method': 'POST' },
+    });
+    const inspectorOk = inspectorPre.status < 300 && inspectorPre.headers.get('access-control-allow-origin') === inspector;
     const problems: string[] = [];
-    if (pre.status >= 300 || (acao !== '*' && acao !== origin))
-      problems.push(`metadata preflight: HTTP ${pre.status}, allow-origin ${acao}`);
-    if (!exposed.includes('www-authenticate'))
-      problems.push('the 401 does not expose WWW-Authenticate to browsers');
+    if (pre.status >= 300 || (acao !== '*' && acao !== inspector)) {
+      problems.push(`metadata preflight: HTTP ${pre.status}, Access-Control-Allow-Origin ${acao ?? 'missing'}`);
+    }
+    if (mcp.status !== 401 || !exposed.includes('www-authenticate')) {
+      problems.push(`the 401 from ${ctx.origin} does not expose WWW-Authenticate (HTTP ${mcp.status})`);
+    }
+    const note = `MCP Inspector origin ${inspectorOk ? 'allowed' : 'not allowed (set MCP_ALLOWED_ORIGINS to use it)'}`;
     return [
       problems.length === 0
-        ? { id: 'cors', title: 'CORS for browser clients (MCP Inspector)', status: 'pass' }
+        ? { id: 'cors', title, status: 'pass', detail: `metadata readable from any origin; ${note}` }
         : {
             id: 'cors',
-            title: 'CORS for browser clients (MCP Inspector)',
+            title,
             status: 'fail',
             detail: problems.join('; '),
-            cause: 'browser-based clients cannot read the metadata or the challenge',
-            fix: `answer OPTIONS on the metadata with Access-Control-Allow-Origin, and expose WWW-Authenticate; allow ${origin} (MCP_ALLOWED_ORIGINS)`,
+            cause: 'browser-based clients (MCP Inspector, web apps) cannot read the metadata or the challenge',
+            fix: 'answer OPTIONS on the metadata with Access-Control-Allow-Origin: *, and expose WWW-Authenticate on the MCP endpoint (check the proxy does not drop these headers)',
           },
     ];
   } catch (err) {
-    return [networkFail('cors', 'CORS for browser clients', err, 'check the server is reachable')];
+    return [networkFail('cors', title, err, 'check the server is reachable')];
   }
 }

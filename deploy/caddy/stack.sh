@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The no-Docker TLS stack on one machine: Keycloak (deploy/keycloak/keycloak.sh), the MCP server
+# (npm run serve) and Caddy with its local CA, on https://auth.localhost and https://mcp.localhost.
+#
+#   deploy/caddy/stack.sh start    # needs: caddy (apt-get install caddy), root or CAP_NET_BIND_SERVICE for :80/:443,
+#                                  # and mcp.localhost / auth.localhost resolving to 127.0.0.1 (see docs/caddy.md)
+#   deploy/caddy/stack.sh stop
+#   deploy/caddy/stack.sh ca       # prints the path of Caddy's root certificate (trust it: CURL_CA_BUNDLE, NODE_EXTRA_CA_CERTS)
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+STATE=${SAMPLE_MCP_STACK_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sample-mcp/caddy-stack}
+MCP_HOST=${MCP_HOST:-mcp.localhost}
+AUTH_HOST=${AUTH_HOST:-auth.localhost}
+MCP_PORT=${MCP_PORT:-3000}
+export KC_PORT=${KC_PORT:-18080} KC_MGMT_PORT=${KC_MGMT_PORT:-19000}
+export KC_PUBLIC_URL="https://$AUTH_HOST" KC_PROXY_HEADERS=xforwarded
+export MCP_AUDIENCE="https://$MCP_HOST" MCP_ALT_AUDIENCE="https://$MCP_HOST/mcp"
+ca() { echo "$STATE/data/caddy/pki/authorities/local/root.crt"; }
+
+start() {
+  command -v caddy >/dev/null 2>&1 || { echo "stack.sh: caddy not found: apt-get install caddy" >&2; exit 1; }
+  mkdir -p "$STATE"
+  "$repo/deploy/keycloak/keycloak.sh" start
+  (cd "$repo" && MCP_SERVER_URL="https://$MCP_HOST" KC_ISSUER="https://$AUTH_HOST/realms/mcp" \
+    KC_JWKS_URL="http://127.0.0.1:$KC_PORT/realms/mcp/protocol/openid-connect/certs" \
+    PORT=$MCP_PORT HOST=127.0.0.1 NODE_ENV=production \
+    nohup node_modules/.bin/tsx src/cli/serve.ts >"$STATE/mcp.log" 2>&1 </dev/null & echo $! >"$STATE/mcp.pid")
+  MCP_HOST=$MCP_HOST AUTH_HOST=$AUTH_HOST KC_UPSTREAM="127.0.0.1:$KC_PORT" MCP_UPSTREAM="127.0.0.1:$MCP_PORT" \
+    XDG_DATA_HOME="$STATE/data" XDG_CONFIG_HOME="$STATE/config" \
+    nohup caddy run --config "$repo/deploy/caddy/Caddyfile" --adapter caddyfile >"$STATE/caddy.log" 2>&1 </dev/null &
+  echo $! >"$STATE/caddy.pid"
+  for _ in $(seq 1 60); do
+    [ -f "$(ca)" ] && curl -fsS --cacert "$(ca)" "https://$MCP_HOST/healthz" >/dev/null 2>&1 && break
+    sleep 1
+  done
+  curl -fsS --cacert "$(ca)" "https://$MCP_HOST/healthz" >/dev/null || { tail -n 20 "$STATE"/*.log >&2; exit 1; }
+  echo "stack.sh: https://$MCP_HOST/mcp and https://$AUTH_HOST/realms/mcp are up; CA: $(ca)" >&2
+}
+
+stop() {
+  for f in caddy mcp; do
+    [ -f "$STATE/$f.pid" ] && kill "$(cat "$STATE/$f.pid")" 2>/dev/null || true
+    rm -f "$STATE/$f.pid"
+  done
+  "$repo/deploy/keycloak/keycloak.sh" stop
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  ca) ca ;;
+  *) echo "usage: $0 start|stop|ca" >&2; exit 2 ;;
+esac
