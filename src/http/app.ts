@@ -7,6 +7,7 @@
  * |---------------------------------------------|------|---------------------------------------|
  * | `/.well-known/oauth-protected-resource[/mcp]` | no   | RFC 9728 metadata (CORS `*`)          |
  * | `/mcp`, `/`                                 | yes  | Streamable HTTP (all protocol eras)   |
+ * | `/` from a browser (Accept: text/html)      | no   | landing page with live readiness      |
  * | `/sse`, `/messages`                         | yes  | legacy HTTP+SSE                       |
  * | `/orders/{id}`                              | yes  | the order as a page (the tools' `url`) |
  * | `/healthz`, `/readyz`, `/metrics`           | no   | operations                            |
@@ -33,6 +34,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { OrderStore } from '../orders/types.js';
 import { CORS_ALLOW_HEADERS, corsHeaders, hostAllowed, originAllowed, PUBLIC_CORS } from './guards.js';
+import { createLandingPage, wantsLandingPage } from './landing.js';
 import {
   BodyTooLargeError,
   readBody,
@@ -54,6 +56,7 @@ export interface AppDeps {
 }
 
 type Route =
+  | 'landing'
   | 'prm'
   | 'prm_mcp'
   | 'mcp'
@@ -146,6 +149,7 @@ export function createApp(deps: AppDeps): App {
     onSessionCountChange: (n) => metrics.sessions.set({ transport: 'streamable_http' }, n),
     onError,
   });
+  const landing = createLandingPage({ config, keys: deps.keys, store });
   const sse = new LegacySseEndpoint(factory, {
     keepAliveMs: 25_000,
     onCountChange: (n) => metrics.sessions.set({ transport: 'sse' }, n),
@@ -368,6 +372,9 @@ export function createApp(deps: AppDeps): App {
         res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
         return;
       }
+      case 'landing':
+        await landing(res);
+        return;
       case 'unknown':
         sendJson(res, 404, {
           error: 'not_found',
@@ -388,7 +395,9 @@ export function createApp(deps: AppDeps): App {
       sendJson(res, 400, { error: 'invalid_request', error_description: 'Malformed request target' });
       return;
     }
-    const log: RequestLog = { route: routeOf(url.pathname) };
+    const log: RequestLog = {
+      route: url.pathname === '/' && wantsLandingPage(req) ? 'landing' : routeOf(url.pathname),
+    };
     res.on('close', () => finish(req, res, url, log, started));
     route(req, res, url, log).catch((err: unknown) => {
       logger.error(

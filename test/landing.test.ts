@@ -1,0 +1,72 @@
+/**
+ * The page a person gets when opening the server's URL in a browser: the URL to paste, live
+ * readiness, how to connect clients — in a real browser, with a screenshot (test-results/landing.png).
+ * MCP clients at the same URL still get the MCP endpoint.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { launchBrowser, type TestBrowser } from './helpers/browser.js';
+import { type EmbeddedStack, startEmbeddedStack } from './helpers/embedded.js';
+import { INIT_BODY, JSON_HEADERS } from './helpers/stack.js';
+
+let s: EmbeddedStack;
+let b: TestBrowser;
+before(async () => {
+  s = await startEmbeddedStack();
+  b = await launchBrowser();
+});
+after(async () => {
+  await b?.close();
+  await s?.close();
+});
+
+describe('landing page', () => {
+  test('a browser opening the server URL sees the URL to paste, green readiness checks and how to connect', async () => {
+    const ctx = await b.browser.newContext({ viewport: { width: 1000, height: 1300 } });
+    try {
+      const page = await ctx.newPage();
+      const res = await page.goto(`${s.base}/`);
+      assert.equal(res?.status(), 200);
+      assert.equal(await page.locator('#connector-url').innerText(), s.mcpUrl);
+      assert.match(await page.locator('h2#ready').innerText(), /ready/);
+      const checks = await page.locator('ul.checks li').allInnerTexts();
+      assert.ok(checks.some((c) => /signing keys/.test(c)));
+      assert.ok(checks.some((c) => /authorization_servers\[0\] equals the issuer/.test(c)));
+      assert.equal(await page.locator('ul.checks li.fail').count(), 0);
+      for (const client of ['ChatGPT', 'Claude', 'VS Code', 'MCP Inspector']) {
+        assert.ok((await page.locator('#clients + ol').innerText()).includes(client));
+      }
+      mkdirSync(join(process.cwd(), 'test-results'), { recursive: true });
+      await page.screenshot({ path: join(process.cwd(), 'test-results', 'landing.png'), fullPage: true });
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  test('shows what is wrong when the authorization server is misconfigured', async () => {
+    const broken = await startEmbeddedStack({}, (env) => ({ KC_ISSUER: `${env.KC_ISSUER}/` }));
+    try {
+      const res = await fetch(`${broken.base}/`, { headers: { accept: 'text/html' } });
+      const html = await res.text();
+      assert.match(html, /needs attention/);
+      assert.match(html, /class="fail"[^]*authorization_servers\[0\] equals the issuer/);
+      assert.match(html, /Fix:<\/b> set KC_ISSUER to/);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  test('MCP clients at the same URL still get the endpoint (401 challenge), and GET / for an event stream too', async () => {
+    const post = await fetch(`${s.base}/`, {
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: JSON.stringify(INIT_BODY()),
+    });
+    assert.equal(post.status, 401);
+    const get = await fetch(`${s.base}/`, { headers: { accept: 'text/event-stream' } });
+    assert.equal(get.status, 401);
+    assert.ok(get.headers.get('www-authenticate'));
+  });
+});
