@@ -65,7 +65,16 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
   const authenticate = createAuthenticator({ ...config, keys });
   const app = createApp({ config, store, keys, authenticate, logger, metrics });
 
-  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000 }, app.handle);
+  const server = createServer(
+    {
+      keepAliveTimeout: 65_000,
+      headersTimeout: config.headersTimeoutMs,
+      // how often Node looks for connections past headersTimeout (its default is 30 s)
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.headersTimeoutMs / 4))),
+      requestTimeout: 0, // no cap on a whole request: event streams and slow uploads are legitimate
+    },
+    app.handle,
+  );
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return;
     const status =
@@ -94,11 +103,16 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
     keys,
     store,
     metrics,
+    // Graceful: stop accepting, let requests being answered finish (up to the grace period), then
+    // end sessions and event streams, then drop what is left.
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = Date.now() + config.shutdownGraceSeconds * 1000;
+      while (app.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       await app.close();
       server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), 5000).unref();
+      const timer = setTimeout(() => server.closeAllConnections(), 1000).unref();
       await closed;
       clearTimeout(timer);
       if (ownStore) store.close();

@@ -62,6 +62,12 @@ export interface Config {
   readonly jsonResponses: boolean;
   readonly sessionIdleSeconds: number;
   readonly maxSessions: number;
+  /** Requests per user per minute on the MCP routes (0 = no limit). */
+  readonly rateLimitPerMinute: number;
+  /** On SIGTERM, how long in-flight requests may take before streams and connections are closed. */
+  readonly shutdownGraceSeconds: number;
+  /** A client must send its request headers within this time (slowloris protection). */
+  readonly headersTimeoutMs: number;
   readonly logLevel: string;
 }
 
@@ -257,6 +263,9 @@ export function loadConfig(env: Env): Config {
     jsonResponses: (read(env, 'MCP_RESPONSE_MODE') ?? 'json') === 'json',
     sessionIdleSeconds: parseInteger(env, 'MCP_SESSION_IDLE_SECONDS', 1800, 10, 7 * 24 * 3600),
     maxSessions: parseInteger(env, 'MCP_MAX_SESSIONS', 10_000, 1, 1_000_000),
+    rateLimitPerMinute: parseInteger(env, 'MCP_RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+    shutdownGraceSeconds: parseInteger(env, 'MCP_SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
+    headersTimeoutMs: parseInteger(env, 'MCP_HEADERS_TIMEOUT_MS', 30_000, 500, 600_000),
     logLevel,
   });
 }

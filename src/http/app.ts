@@ -45,6 +45,7 @@ import {
   toWebRequest,
 } from './nodeIo.js';
 import { orderPage, signInPage } from './orderPage.js';
+import { createRateLimiter } from './rateLimit.js';
 
 export interface AppDeps {
   config: Config;
@@ -71,6 +72,9 @@ type Route =
 /** What the request log line says about a request, filled in as it is handled. */
 interface RequestLog {
   route: Route;
+  /** A long-lived event stream (GET /mcp, GET /sse): not counted as in-flight work. */
+  stream?: boolean;
+  rateLimited?: boolean;
   rpcMethod?: string;
   tool?: string;
   protocolVersion?: string;
@@ -126,6 +130,8 @@ function describeRpc(body: unknown, log: RequestLog): void {
 
 export interface App {
   handle: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Requests being answered right now, not counting long-lived event streams. */
+  readonly inFlight: number;
   /** Ends open sessions and streams. */
   close: () => Promise<void>;
   readonly sessionCount: number;
@@ -150,6 +156,8 @@ export function createApp(deps: AppDeps): App {
     onError,
   });
   const landing = createLandingPage({ config, keys: deps.keys, store });
+  const limiter = createRateLimiter(config.rateLimitPerMinute);
+  let inFlight = 0;
   const sse = new LegacySseEndpoint(factory, {
     keepAliveMs: 25_000,
     onCountChange: (n) => metrics.sessions.set({ transport: 'sse' }, n),
@@ -183,6 +191,7 @@ export function createApp(deps: AppDeps): App {
         rpcMethod: log.rpcMethod,
         tool: log.tool,
         authFailure: log.authFailure,
+        rateLimited: log.rateLimited,
         ...(p && { iss: p.issuer, aud: p.audience, sub: p.subject, clientId: p.clientId, scopes: p.scopes }),
       },
       'request',
@@ -274,6 +283,15 @@ export function createApp(deps: AppDeps): App {
     }
     const principal = await authenticate(req, res, url, log);
     if (!principal) return;
+    const rate = await limiter.consume(principal.key);
+    if (!rate.ok) {
+      log.rateLimited = true;
+      metrics.rateLimited.inc();
+      sendRpcError(res, 429, -32000, `Too many requests: retry in ${rate.retryAfterSeconds} s`, {
+        'retry-after': String(rate.retryAfterSeconds),
+      });
+      return;
+    }
     const authInfo = authInfoFor(principal, `${config.serverUrl}${resourcePathOf(url.pathname)}`);
     log.protocolVersion = firstHeader(req.headers['mcp-protocol-version'])?.slice(0, 40);
 
@@ -292,6 +310,10 @@ export function createApp(deps: AppDeps): App {
         });
       }
       return;
+    }
+    if (log.route === 'sse' || method === 'GET') {
+      log.stream = true;
+      inFlight -= 1;
     }
     if (log.route === 'sse') {
       for (const [k, v] of Object.entries(STREAM_HEADERS)) res.setHeader(k, v);
@@ -398,7 +420,11 @@ export function createApp(deps: AppDeps): App {
     const log: RequestLog = {
       route: url.pathname === '/' && wantsLandingPage(req) ? 'landing' : routeOf(url.pathname),
     };
-    res.on('close', () => finish(req, res, url, log, started));
+    inFlight += 1;
+    res.on('close', () => {
+      if (!log.stream) inFlight -= 1;
+      finish(req, res, url, log, started);
+    });
     route(req, res, url, log).catch((err: unknown) => {
       logger.error(
         { event: 'unhandled', err: (err as Error)?.message, path: url.pathname },
@@ -413,6 +439,9 @@ export function createApp(deps: AppDeps): App {
     handle,
     close: async () => {
       await Promise.all([endpoint.close(), sse.close()]);
+    },
+    get inFlight() {
+      return inFlight;
     },
     get sessionCount() {
       return endpoint.sessionCount;

@@ -36,6 +36,11 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    rateLimited: new Counter({
+      name: 'mcp_rate_limited_total',
+      help: 'Requests refused with 429 by the per-user rate limit',
+      registers: [registry],
+    }),
     toolCalls: new Counter({
       name: 'mcp_tool_calls_total',
       help: 'Tool calls by tool and outcome',

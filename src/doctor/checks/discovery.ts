@@ -188,7 +188,7 @@ async function fetchPrm(
 export async function checkMetadata(ctx: DoctorContext): Promise<CheckResult[]> {
   const paths = [...new Set(['', ctx.path || '/mcp'])];
   const results = await Promise.all(paths.map((p) => fetchPrm(ctx, p)));
-  const mine = results.find((r, i) => paths[i] === ctx.path) ?? results[0];
+  const mine = results.find((_r, i) => paths[i] === ctx.path) ?? results[0];
   ctx.prm = mine?.doc ?? results.find((r) => r.doc)?.doc;
   const out: CheckResult[] = results.map(({ doc: _doc, ...r }) => r);
   const servers = ctx.prm?.authorization_servers;
@@ -421,7 +421,11 @@ export async function checkCors(ctx: DoctorContext): Promise<CheckResult[]> {
     const acao = pre.headers.get('access-control-allow-origin');
     const mcp = await ctx.http.request('cors-challenge', ctx.url, {
       method: 'POST',
-      headers: { origin: ctx.origin, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      headers: {
+        origin: ctx.origin,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
       body: JSON.stringify(INIT),
     });
     const exposed = (mcp.headers.get('access-control-expose-headers') ?? '').toLowerCase();
@@ -429,10 +433,13 @@ export async function checkCors(ctx: DoctorContext): Promise<CheckResult[]> {
       method: 'OPTIONS',
       headers: { origin: inspector, 'access-control-request-method': 'POST' },
     });
-    const inspectorOk = inspectorPre.status < 300 && inspectorPre.headers.get('access-control-allow-origin') === inspector;
+    const inspectorOk =
+      inspectorPre.status < 300 && inspectorPre.headers.get('access-control-allow-origin') === inspector;
     const problems: string[] = [];
     if (pre.status >= 300 || (acao !== '*' && acao !== inspector)) {
-      problems.push(`metadata preflight: HTTP ${pre.status}, Access-Control-Allow-Origin ${acao ?? 'missing'}`);
+      problems.push(
+        `metadata preflight: HTTP ${pre.status}, Access-Control-Allow-Origin ${acao ?? 'missing'}`,
+      );
     }
     if (mcp.status !== 401 || !exposed.includes('www-authenticate')) {
       problems.push(`the 401 from ${ctx.origin} does not expose WWW-Authenticate (HTTP ${mcp.status})`);
@@ -446,7 +453,8 @@ export async function checkCors(ctx: DoctorContext): Promise<CheckResult[]> {
             title,
             status: 'fail',
             detail: problems.join('; '),
-            cause: 'browser-based clients (MCP Inspector, web apps) cannot read the metadata or the challenge',
+            cause:
+              'browser-based clients (MCP Inspector, web apps) cannot read the metadata or the challenge',
             fix: 'answer OPTIONS on the metadata with Access-Control-Allow-Origin: *, and expose WWW-Authenticate on the MCP endpoint (check the proxy does not drop these headers)',
           },
     ];

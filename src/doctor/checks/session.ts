@@ -237,7 +237,7 @@ function refusal(id: string, title: string, r: Awaited<ReturnType<typeof rpc>>):
 
 function textJson(result: unknown): unknown {
   const r = result as { content?: { type?: string; text?: string }[] } | undefined;
-  if (!r?.content || r.content.length !== 1 || r.content[0]?.type !== 'text') return undefined;
+  if (r?.content?.length !== 1 || r.content[0]?.type !== 'text') return undefined;
   try {
     return JSON.parse(r.content[0].text ?? '');
   } catch {

@@ -1,0 +1,150 @@
+/**
+ * Abuse controls and lifecycle: the per-user rate limit (429 + Retry-After), slow-header clients
+ * cut off, and a SIGTERM that lets in-flight requests finish before exiting 0.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { startTestIssuer } from './helpers/issuer.js';
+import { freePort, INIT_BODY, JSON_HEADERS, startStack } from './helpers/stack.js';
+
+describe('per-user rate limit', () => {
+  test('beyond MCP_RATE_LIMIT_PER_MINUTE a user gets 429 with Retry-After; other users are not affected', async () => {
+    const s = await startStack({ MCP_RATE_LIMIT_PER_MINUTE: '5' });
+    try {
+      const call = async (user: 'alice' | 'bob') => {
+        const res = await fetch(`${s.base}/mcp`, {
+          method: 'POST',
+          headers: { ...JSON_HEADERS, authorization: `Bearer ${await s.token(user)}` },
+          body: JSON.stringify(INIT_BODY()),
+        });
+        await res.arrayBuffer();
+        return res;
+      };
+      for (let i = 0; i < 5; i++) assert.equal((await call('alice')).status, 200);
+      const limited = await call('alice');
+      assert.equal(limited.status, 429);
+      const retry = Number(limited.headers.get('retry-after'));
+      assert.ok(Number.isInteger(retry) && retry >= 1 && retry <= 60, `Retry-After ${retry}`);
+      assert.equal((await call('bob')).status, 200);
+      assert.match(await (await fetch(`${s.base}/metrics`)).text(), /mcp_rate_limited_total 1/);
+      const line = s.logs.filter((l) => l.event === 'request' && l.status === 429).at(-1);
+      assert.equal(line?.rateLimited, true);
+      assert.equal(line?.sub, 'user-alice');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('slow clients', () => {
+  test('a client that never finishes its headers is disconnected after MCP_HEADERS_TIMEOUT_MS', async () => {
+    const s = await startStack({ MCP_HEADERS_TIMEOUT_MS: '1000' });
+    try {
+      const url = new URL(s.base);
+      const started = Date.now();
+      const closedAfter = await new Promise<number>((resolve, reject) => {
+        const socket = connect(Number(url.port), url.hostname, () => {
+          socket.write('POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+        });
+        socket.on('data', () => {});
+        socket.on('close', () => resolve(Date.now() - started));
+        socket.on('error', reject);
+        setTimeout(() => reject(new Error('still open after 10 s')), 10_000).unref();
+      });
+      assert.ok(closedAfter >= 900 && closedAfter < 5000, `closed after ${closedAfter} ms`);
+      // the server still serves others
+      assert.equal((await fetch(`${s.base}/healthz`)).status, 200);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('graceful shutdown', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sample-mcp-shutdown-'));
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  test('SIGTERM: no new connections, the in-flight request completes, exit code 0', async () => {
+    const issuer = await startTestIssuer();
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const child = spawn(
+      join(process.cwd(), 'node_modules', '.bin', 'tsx'),
+      [join(process.cwd(), 'src', 'cli', 'serve.ts')],
+      {
+        env: {
+          ...process.env,
+          KC_ISSUER: issuer.issuer,
+          MCP_SERVER_URL: base,
+          PORT: String(port),
+          DATA_DIR: dataDir,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout?.on('data', (d) => {
+      out += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 100 && !out.includes('"event":"listening"'); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      const token = await issuer.sign({
+        iss: issuer.issuer,
+        aud: `${base}/mcp`,
+        sub: 'u1',
+        email: 'alice@example.com',
+        scope: 'mcp:tools',
+      });
+      const body = JSON.stringify({
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'tools/call',
+        params: { name: 'search', arguments: { query: 'lemon' } },
+      });
+      // an upload in progress: headers and half the body sent before SIGTERM
+      const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = request(`${base}/mcp`, {
+          method: 'POST',
+          headers: {
+            ...JSON_HEADERS,
+            authorization: `Bearer ${token}`,
+            'mcp-protocol-version': '2025-11-25',
+            'content-length': Buffer.byteLength(body),
+          },
+        });
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (d) => {
+            text += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+        req.write(body.slice(0, 40));
+        setTimeout(() => {
+          child.kill('SIGTERM');
+          setTimeout(() => req.end(body.slice(40)), 500);
+        }, 200);
+      });
+      const res = await response;
+      assert.equal(res.status, 200);
+      assert.match(res.text, /"id":7/);
+      assert.match(res.text, /results/);
+      // after SIGTERM nothing new is accepted
+      await assert.rejects(fetch(`${base}/healthz`));
+      assert.equal(await exited, 0);
+      assert.match(out, /"event":"stopping"/);
+    } finally {
+      child.kill('SIGKILL');
+      await issuer.close();
+    }
+  });
+});
