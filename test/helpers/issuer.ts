@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { CompactSign, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 
 export interface TestIssuer {
   issuer: string;
@@ -12,6 +12,14 @@ export interface TestIssuer {
   /** Requests served, by path (to assert on JWKS fetch counts). */
   hits: Map<string, number>;
   sign(claims: JWTPayload, opts?: SignOptions): Promise<string>;
+  /** Signs arbitrary payload bytes with the current key and any protected header (attack tests). */
+  signRaw(
+    payload: Uint8Array,
+    header: Record<string, unknown>,
+    opts?: { foreignKey?: boolean; crit?: Record<string, boolean> },
+  ): Promise<string>;
+  /** A key pair that is not in the JWKS, as an attacker's. */
+  attackerKey(): Promise<{ privateKey: CryptoKey; publicJwk: JWK }>;
   /** Adds a new key (and optionally drops the old ones) — key rotation. */
   rotate(opts?: { dropOld?: boolean }): Promise<string>;
   /** Stops answering (connections refused) until `start()`. */
@@ -113,6 +121,16 @@ export async function startTestIssuer(opts: { path?: string; port?: number } = {
       });
       if (o.expiresIn !== null && claims.exp === undefined) jwt.setExpirationTime(now + (o.expiresIn ?? 300));
       return jwt.sign(key.privateKey);
+    },
+    async signRaw(payload, header, o = {}) {
+      const key = o.foreignKey ? foreign : keys[keys.length - 1];
+      if (!key) throw new Error('no key');
+      return new CompactSign(payload)
+        .setProtectedHeader({ alg: 'RS256', ...header } as never)
+        .sign(key.privateKey, o.crit ? { crit: o.crit } : undefined);
+    },
+    async attackerKey() {
+      return { privateKey: foreign.privateKey, publicJwk: foreign.publicJwk };
     },
     async rotate(o = {}) {
       counter += 1;
