@@ -48,7 +48,7 @@ fetch() {
   mkdir -p "$CACHE"
   echo "keycloak.sh: fetching org.keycloak:keycloak-quarkus-dist:$KC_VERSION:zip into $CACHE" >&2
   mvn -q -B dependency:unpack -Dartifact="org.keycloak:keycloak-quarkus-dist:$KC_VERSION:zip" \
-    -DoutputDirectory="$CACHE" -Dmdep.overWriteIfNewer=true >&2
+    -DoutputDirectory="$CACHE" -Dmdep.overWriteIfNewer=true -Dmdep.markersDirectory="$CACHE/.markers" >&2
   [ -x "$KC_HOME/bin/kc.sh" ] || die "unpacking did not produce $KC_HOME/bin/kc.sh"
 }
 
