@@ -182,7 +182,7 @@ export function createApp(deps: AppDeps): App {
       {
         event: 'request',
         method: req.method,
-        path: url.pathname,
+        path: url.pathname.slice(0, 200),
         route: log.route,
         status: res.statusCode,
         durationMs: Math.round(durationMs * 100) / 100,
