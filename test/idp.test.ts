@@ -44,6 +44,34 @@ function authorizeUrl(clientId: string, params: Record<string, string>): string 
   return u.href;
 }
 
+/** A refresh-token grant at the embedded server's token endpoint. */
+const refreshAt = (clientId: string, refreshToken: string) =>
+  fetch(`${s.issuer}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      client_id: clientId,
+      resource: s.mcpUrl,
+    }),
+  });
+
+/** `tools/list` at the MCP server with this access token; resolves to the HTTP status. */
+const toolsListStatus = async (accessToken: string) => {
+  const res = await fetch(s.mcpUrl, {
+    method: 'POST',
+    headers: {
+      ...JSON_HEADERS,
+      authorization: `Bearer ${accessToken}`,
+      'mcp-protocol-version': '2025-11-25',
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+  });
+  await res.arrayBuffer();
+  return res.status;
+};
+
 const pkce = () => {
   const verifier = randomBytes(32).toString('base64url');
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
@@ -192,16 +220,7 @@ describe('tokens', () => {
     assert.match(String(claims.scope), /mcp:tools/);
     assert.doesNotMatch(String(claims.scope), /orders:read:all/);
     assert.ok(t.refresh_token, 'refresh token issued');
-    const res = await fetch(s.mcpUrl, {
-      method: 'POST',
-      headers: {
-        ...JSON_HEADERS,
-        authorization: `Bearer ${t.access_token}`,
-        'mcp-protocol-version': '2025-11-25',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
-    });
-    assert.equal(res.status, 200);
+    assert.equal(await toolsListStatus(t.access_token), 200);
   });
 
   test('the origin resource also works (aud = MCP_SERVER_URL)', async () => {
@@ -252,17 +271,7 @@ describe('tokens', () => {
       email: 'alice@example.com',
       password: PASSWORDS.alice,
     });
-    const refresh = (rt: string) =>
-      fetch(`${s.issuer}/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'refresh_token',
-          refresh_token: rt,
-          client_id: t.clientId,
-          resource: s.mcpUrl,
-        }),
-      });
+    const refresh = (rt: string) => refreshAt(t.clientId, rt);
     const r1 = await refresh(t.refresh_token as string);
     assert.equal(r1.status, 200);
     const b1 = await r1.json();
@@ -282,30 +291,12 @@ describe('tokens', () => {
     });
     const kidBefore = decodeProtectedHeader(t.access_token).kid;
     await s.restartAs();
-    const res = await fetch(`${s.issuer}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'refresh_token',
-        refresh_token: t.refresh_token as string,
-        client_id: t.clientId,
-        resource: s.mcpUrl,
-      }),
-    });
+    const res = await refreshAt(t.clientId, t.refresh_token as string);
     assert.equal(res.status, 200);
     const body = await res.json();
     assert.equal(decodeProtectedHeader(body.access_token).kid, kidBefore);
     // the old access token still verifies at the MCP server
-    const mcp = await fetch(s.mcpUrl, {
-      method: 'POST',
-      headers: {
-        ...JSON_HEADERS,
-        authorization: `Bearer ${t.access_token}`,
-        'mcp-protocol-version': '2025-11-25',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
-    });
-    assert.equal(mcp.status, 200);
+    assert.equal(await toolsListStatus(t.access_token), 200);
   });
 });
 

@@ -8,11 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { loadConfig } from '../src/config/config.js';
-import { createLogger } from '../src/observability/logger.js';
 import { type ResourceServer, startResourceServer } from '../src/resourceServer.js';
 import { keycloakDriver } from './helpers/browser.js';
 import { DEV_USERS, e2eSuite } from './helpers/e2eSuite.js';
@@ -22,6 +20,7 @@ import {
   type RunningKeycloak,
   startKeycloak,
 } from './helpers/keycloak.js';
+import { captureLogs } from './helpers/logs.js';
 import { freePort, JSON_HEADERS, parseChallenge, rpcBody, sampleStore } from './helpers/stack.js';
 
 const unavailable = keycloakUnavailable();
@@ -41,24 +40,9 @@ function kcStack(): Promise<KcStack> {
     const port = await freePort();
     const base = `http://localhost:${port}`;
     const kc = await startKeycloak({ audience: base, alt: `${base}/mcp` });
-    const lines: string[] = [];
-    const logger = createLogger(
-      'info',
-      new Writable({
-        write(chunk, _e, cb) {
-          lines.push(String(chunk));
-          cb();
-        },
-      }),
-    );
+    const { logger, lines: logs } = captureLogs();
     const config = loadConfig({ KC_ISSUER: kc.issuer, MCP_SERVER_URL: base, PORT: String(port) });
     const rs = await startResourceServer(config, { logger, store: sampleStore() });
-    const logs = () =>
-      lines
-        .join('')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
     return { kc, rs, base, logs };
   })();
   return stack;

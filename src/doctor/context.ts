@@ -32,6 +32,18 @@ export interface DoctorContext {
   protocolVersion?: string;
 }
 
+/** The doctor's `initialize` request (2025-11-25). */
+export const INITIALIZE_REQUEST = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: {
+    protocolVersion: '2025-11-25',
+    capabilities: {},
+    clientInfo: { name: 'sample-mcp-doctor', version: '1' },
+  },
+};
+
 export function createContext(options: DoctorOptions, http: Http): DoctorContext {
   const u = new URL(options.url);
   const path = u.pathname === '/' ? '' : u.pathname.replace(/\/$/, '');

@@ -5,12 +5,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/config.js';
 import { loadIdpConfig } from '../../src/idp/config.js';
 import { type AuthorizationServer, startAuthorizationServer } from '../../src/idp/server.js';
-import { createLogger } from '../../src/observability/logger.js';
 import { type ResourceServer, startResourceServer } from '../../src/resourceServer.js';
+import { captureLogs } from './logs.js';
 import { freePort, sampleStore } from './stack.js';
 
 export interface EmbeddedStack {
@@ -48,16 +47,7 @@ export async function startEmbeddedStack(
   };
   const idpConfig = loadIdpConfig(env, loadConfig(env));
   const config = loadConfig({ ...env, ...rsEnv(env) });
-  const lines: string[] = [];
-  const logger = createLogger(
-    'info',
-    new Writable({
-      write(chunk, _e, cb) {
-        lines.push(String(chunk));
-        cb();
-      },
-    }),
-  );
+  const { logger, lines } = captureLogs();
   let as = await startAuthorizationServer(idpConfig, { env, logger });
   const rs = await startResourceServer(config, { logger, store: sampleStore() });
   return {
@@ -69,12 +59,7 @@ export async function startEmbeddedStack(
     base,
     mcpUrl: `${base}/mcp`,
     dataDir,
-    logs: () =>
-      lines
-        .join('')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l)),
+    logs: lines,
     async restartAs() {
       await as.close();
       await new Promise((r) => setTimeout(r, 100)); // let clients notice their pooled sockets closed

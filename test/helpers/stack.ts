@@ -3,13 +3,12 @@
  * Every test file stops what it started (`await stack.close()` in `after`).
  */
 import { createServer } from 'node:net';
-import { Writable } from 'node:stream';
 import type { JWTPayload } from 'jose';
 import { loadConfig } from '../../src/config/config.js';
-import { createLogger } from '../../src/observability/logger.js';
 import { SqliteOrderStore } from '../../src/orders/sqlite.js';
 import { type ResourceServer, startResourceServer } from '../../src/resourceServer.js';
 import { type SignOptions, startTestIssuer, type TestIssuer } from './issuer.js';
+import { captureLogs } from './logs.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -65,27 +64,16 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     LOG_LEVEL: 'info',
     ...env,
   });
-  const chunks: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      chunks.push(String(chunk));
-      cb();
-    },
-  });
-  const logger = createLogger('info', sink);
-  const rs = await startResourceServer(config, { logger, store: sampleStore() });
+  const captured = captureLogs();
+  const rs = await startResourceServer(config, { logger: captured.logger, store: sampleStore() });
   return {
     issuer,
     rs,
     base,
     get logs() {
-      return chunks
-        .join('')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      return captured.lines();
     },
-    rawLogs: () => chunks.join(''),
+    rawLogs: captured.raw,
     token(user, claims = {}, opts = {}) {
       const u = USERS[user];
       return issuer.sign(

@@ -2,21 +2,12 @@
  * Unauthenticated checks: the 401 challenge, protected-resource metadata at both paths, the
  * authorization server's metadata at every URL clients try, PKCE, registration, RFC 9207, CORS.
  */
-import { type DoctorContext, parseBearerChallenge } from '../context.js';
+import { type DoctorContext, INITIALIZE_REQUEST, parseBearerChallenge } from '../context.js';
 import { NetworkError } from '../http.js';
 import type { CheckResult } from '../types.js';
 
 const PRM = '/.well-known/oauth-protected-resource';
-const INIT = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-11-25',
-    capabilities: {},
-    clientInfo: { name: 'sample-mcp-doctor', version: '1' },
-  },
-};
+const INIT = INITIALIZE_REQUEST;
 
 function networkFail(id: string, title: string, err: unknown, fix: string): CheckResult {
   if (!(err instanceof NetworkError)) throw err;

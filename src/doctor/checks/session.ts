@@ -4,7 +4,7 @@
  */
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { obtainToken } from '../../cli/tokenFlow.js';
-import { type DoctorContext, parseBearerChallenge } from '../context.js';
+import { type DoctorContext, INITIALIZE_REQUEST, parseBearerChallenge } from '../context.js';
 import { NetworkError } from '../http.js';
 import type { CheckResult } from '../types.js';
 
@@ -247,16 +247,7 @@ function textJson(result: unknown): unknown {
 
 async function checkTools(ctx: DoctorContext): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
-  const init = await rpc(ctx, 'mcp-initialize', {
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'initialize',
-    params: {
-      protocolVersion: '2025-11-25',
-      capabilities: {},
-      clientInfo: { name: 'sample-mcp-doctor', version: '1' },
-    },
-  });
+  const init = await rpc(ctx, 'mcp-initialize', INITIALIZE_REQUEST);
   if (init.status !== 200 || !init.message?.result)
     return [refusal('tools-list', 'MCP initialize with the token', init)];
   ctx.protocolVersion = String(
