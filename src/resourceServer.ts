@@ -17,6 +17,7 @@ import { createAuthenticator } from './auth/authenticate.js';
 import { KeyStore } from './auth/jwks/keyStore.js';
 import type { Config } from './config/config.js';
 import { type App, createApp } from './http/app.js';
+import { listenOrExplain } from './http/listen.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { SqliteOrderStore } from './orders/sqlite.js';
@@ -81,10 +82,7 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
       err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  await listenOrExplain(server, config.port, config.host, 'PORT');
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
   const url = `http://${host}:${port}`;

@@ -65,9 +65,13 @@ if (why) {
     execFileSync('bash', [STACK, 'start'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
     ca = execFileSync('bash', [STACK, 'ca'], { env, encoding: 'utf8' }).trim();
   });
-  after(() => {
+  after(async () => {
     execFileSync('bash', [STACK, 'stop'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
     rmSync(state, { recursive: true, force: true });
+    // everything the stack started is gone
+    for (const port of [Number(env.MCP_PORT), Number(env.KC_PORT), 443]) {
+      assert.equal(await portFree(port), true, `port ${port} still in use after stop`);
+    }
   });
 
   /** Runs a command line exactly as written in the guide, with the local CA trusted. */

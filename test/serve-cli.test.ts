@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -41,6 +43,38 @@ describe('npm run serve', () => {
       lines[0] as string,
       /^sample-mcp: configuration error: KC_ISSUER: is not set\. Fix: set it to/,
     );
+  });
+
+  test('a port already in use: one line naming PORT and the fix, exit 1', async () => {
+    const port = await freePort();
+    const blocker = createServer().listen(port, '127.0.0.1');
+    await once(blocker, 'listening');
+    try {
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const c = spawn(TSX, [SERVE], {
+          env: baseEnv({
+            KC_ISSUER: issuer.issuer,
+            PORT: String(port),
+            DATA_DIR: join(dataDir, 'port-test'),
+          }),
+          cwd: dataDir,
+        });
+        let stderr = '';
+        c.stderr?.on('data', (d) => {
+          stderr += d;
+        });
+        c.once('exit', (code) => resolve({ code, stderr }));
+      });
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stderr.trim(),
+        new RegExp(
+          `^sample-mcp: configuration error: PORT: 127\\.0\\.0\\.1:${port} is already in use\\. Fix: `,
+        ),
+      );
+    } finally {
+      blocker.close();
+    }
   });
 
   test('answers the seed’s step-1 checks, then stops on SIGTERM with exit 0', async () => {

@@ -21,10 +21,15 @@ start() {
   command -v caddy >/dev/null 2>&1 || { echo "stack.sh: caddy not found: apt-get install caddy" >&2; exit 1; }
   mkdir -p "$STATE"
   "$repo/deploy/keycloak/keycloak.sh" start
-  (cd "$repo" && MCP_SERVER_URL="https://$MCP_HOST" KC_ISSUER="https://$AUTH_HOST/realms/mcp" \
-    KC_JWKS_URL="http://127.0.0.1:$KC_PORT/realms/mcp/protocol/openid-connect/certs" \
-    PORT=$MCP_PORT HOST=127.0.0.1 NODE_ENV=production \
-    nohup node_modules/.bin/tsx src/cli/serve.ts >"$STATE/mcp.log" 2>&1 </dev/null & echo $! >"$STATE/mcp.pid")
+  (
+    cd "$repo" || exit 1
+    # only the server is backgrounded (not a subshell around it), so $! is the server's pid
+    MCP_SERVER_URL="https://$MCP_HOST" KC_ISSUER="https://$AUTH_HOST/realms/mcp" \
+      KC_JWKS_URL="http://127.0.0.1:$KC_PORT/realms/mcp/protocol/openid-connect/certs" \
+      PORT=$MCP_PORT HOST=127.0.0.1 NODE_ENV=production \
+      nohup node --import tsx src/cli/serve.ts >"$STATE/mcp.log" 2>&1 </dev/null &
+    echo $! >"$STATE/mcp.pid"
+  )
   MCP_HOST=$MCP_HOST AUTH_HOST=$AUTH_HOST KC_UPSTREAM="127.0.0.1:$KC_PORT" MCP_UPSTREAM="127.0.0.1:$MCP_PORT" \
     XDG_DATA_HOME="$STATE/data" XDG_CONFIG_HOME="$STATE/config" \
     nohup caddy run --config "$repo/deploy/caddy/Caddyfile" --adapter caddyfile >"$STATE/caddy.log" 2>&1 </dev/null &
@@ -38,8 +43,13 @@ start() {
 }
 
 stop() {
+  local pid
   for f in caddy mcp; do
-    [ -f "$STATE/$f.pid" ] && kill "$(cat "$STATE/$f.pid")" 2>/dev/null || true
+    [ -f "$STATE/$f.pid" ] || continue
+    pid=$(cat "$STATE/$f.pid")
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
     rm -f "$STATE/$f.pid"
   done
   "$repo/deploy/keycloak/keycloak.sh" stop

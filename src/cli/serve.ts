@@ -10,7 +10,7 @@ import { loadEnvFile, onShutdown, orExit } from './env.js';
 loadEnvFile();
 const config = await orExit(() => loadConfig(process.env));
 const logger = createLogger(config.logLevel);
-const rs = await startResourceServer(config, { logger });
+const rs = await orExit(() => startResourceServer(config, { logger }));
 logger.info(
   {
     event: 'listening',

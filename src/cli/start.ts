@@ -22,7 +22,7 @@ const config = await orExit(() => loadConfig({ ...env, KC_ISSUER: issuer }));
 const idpConfig = await orExit(() => loadIdpConfig(env, config));
 const logger = createLogger(config.logLevel);
 const as = await orExit(() => startAuthorizationServer(idpConfig, { env, logger }));
-const rs = await startResourceServer(config, { logger });
+const rs = await orExit(() => startResourceServer(config, { logger }));
 
 const mcpUrl = `${config.serverUrl}/mcp`;
 const users = DEV_ACCOUNTS.map((a) => {

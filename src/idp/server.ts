@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type Provider from 'oidc-provider';
 import { ConfigError } from '../config/config.js';
+import { listenOrExplain } from '../http/listen.js';
 import type { Logger } from '../observability/logger.js';
 import { openIdpDatabase } from './adapter.js';
 import type { IdpConfig } from './config.js';
@@ -102,10 +103,12 @@ export async function startAuthorizationServer(
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal error');
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await listenOrExplain(server, config.port, config.host, 'IDP_PORT');
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
   return {

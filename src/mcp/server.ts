@@ -19,7 +19,7 @@ export const SERVER_INFO = { name: 'sample-mcp', title: 'Sample MCP: cupcake ord
 export function createServerFactory(deps: ToolDeps): () => McpServer {
   return () => {
     const server = new McpServer(SERVER_INFO, {
-      capabilities: { tools: {} },
+      capabilities: { tools: { listChanged: false } },
       instructions:
         'Cupcake shop orders. Use `search` to find orders (by flavour, customer, status, notes or date) and ' +
         '`fetch` with a returned id for the full order. Users only see their own orders; staff see all.',
