@@ -3,6 +3,8 @@
  * user of the embedded authorization server (started with `npm start`), obtained through its real
  * endpoints and login form. Nothing is signed locally.
  */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { loadConfig } from '../config/config.js';
 import { idpIssuerFrom } from '../idp/config.js';
 import { DEV_ACCOUNTS } from '../idp/users.js';
@@ -36,13 +38,25 @@ if (!pw) {
   console.error(`sample-mcp: no password for ${email}: pass --password`);
   process.exit(2);
 }
+// One registered client per issuer, remembered next to the data, instead of a new one per call.
+const cacheFile = join(config.ordersDb, '..', 'token-cli-clients.json');
+const cached: Record<string, string> = existsSync(cacheFile)
+  ? (JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, string>)
+  : {};
+const request = (clientId: string | undefined) =>
+  obtainToken({ issuer, resource: resourceArg ?? `${config.serverUrl}/mcp`, email, password: pw, clientId });
 try {
-  const tokens = await obtainToken({
-    issuer,
-    resource: resourceArg ?? `${config.serverUrl}/mcp`,
-    email,
-    password: pw,
-  });
+  let tokens: Awaited<ReturnType<typeof obtainToken>>;
+  try {
+    tokens = await request(cached[issuer]);
+  } catch (err) {
+    if (!cached[issuer] || !/client/i.test((err as Error).message)) throw err;
+    tokens = await request(undefined); // the remembered client is gone (new data directory): register again
+  }
+  if (cached[issuer] !== tokens.clientId) {
+    mkdirSync(dirname(cacheFile), { recursive: true });
+    writeFileSync(cacheFile, `${JSON.stringify({ ...cached, [issuer]: tokens.clientId }, null, 2)}\n`);
+  }
   console.log(tokens.access_token);
 } catch (err) {
   const hint =
