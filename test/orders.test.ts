@@ -12,7 +12,14 @@ import {
   generateOrders,
   SAMPLE_ORDER_COUNT,
 } from '../src/orders/generate.js';
-import { MAX_QUERY_TOKENS, queryTokens, toFtsQuery } from '../src/orders/query.js';
+import {
+  foldText,
+  ftsMatch,
+  ftsTerm,
+  MAX_QUERY_TOKENS,
+  queryTokens,
+  toFtsQuery,
+} from '../src/orders/query.js';
 import { clampLimit, SqliteOrderStore } from '../src/orders/sqlite.js';
 import type { Order, OrderStatus, Viewer } from '../src/orders/types.js';
 
@@ -168,6 +175,18 @@ describe('toFtsQuery', () => {
   });
 });
 
+describe('ftsMatch', () => {
+  test('quotes every token; only the last may be a prefix term', () => {
+    assert.equal(ftsMatch(['red', 'velvet'], 'AND', false), '"red" AND "velvet"');
+    assert.equal(ftsMatch(['red', 'vel'], 'AND', true), '"red" AND "vel"*');
+    assert.equal(ftsMatch(['near', 'a', 'and'], 'OR', true), '"near" OR "a" OR "and"*');
+    assert.equal(ftsMatch(['choc', 'a'], 'AND', true), '"choc" AND "a"', 'no one-character prefix');
+    assert.equal(ftsMatch([], 'OR', true), null);
+    assert.equal(ftsTerm('a"b', false), '"a""b"');
+    assert.equal(foldText('Crème BRÛLÉE'), 'creme brulee');
+  });
+});
+
 describe('SqliteOrderStore', () => {
   let store: SqliteOrderStore;
   const orders = sampleOrders();
@@ -228,6 +247,44 @@ describe('SqliteOrderStore', () => {
     assert.ok(store.search('choc', ALL, 5).length > 0, 'prefix match');
     assert.deepEqual(store.search('creme brulee', ALL, 3), store.search('Crème Brûlée', ALL, 3));
     assert.ok(store.search('Crème Brûlée', ALL, 3).every((h) => h.title.includes('Crème Brûlée')));
+  });
+
+  test('every word first, then the last word as a prefix, then any word', () => {
+    // All-words matches come first: both flavour words, not "red" sprinkles or any velvet.
+    for (const hit of store.search('red velvet', ALL, 50)) assert.match(hit.title, /Red Velvet/);
+    // Alice has fewer than 50 Red Velvet orders: all of them first, then any-word matches.
+    const mine = store.search('red velvet', alice, 50).map((h) => /Red Velvet/.test(h.title));
+    const redVelvets = orders.filter(
+      (o) => o.customerEmail === ALICE.email && o.items.some((i) => i.flavour === 'Red Velvet'),
+    ).length;
+    assert.ok(redVelvets > 0 && redVelvets < 50, `${redVelvets}`);
+    assert.deepEqual(
+      mine,
+      mine.map((_, i) => i < redVelvets),
+    );
+    // The word being typed is a prefix.
+    const typing = store.search('salted car', ALL, 10);
+    assert.equal(typing.length, 10);
+    for (const hit of typing) assert.match(hit.title, /Salted Caramel/);
+    // A word no order has falls back to the others instead of returning nothing.
+    const fallback = store.search('pistachio xyzzy', ALL, 10);
+    assert.equal(fallback.length, 10);
+    for (const hit of fallback) assert.match(hit.title, /Pistachio/);
+    // Passes never repeat a hit.
+    for (const q of ['chocolate', 'red velvet birthday', 'choc', 'ord-100042 chocolate']) {
+      const ids: string[] = store.search(q, ALL, 50).map((h) => h.id);
+      assert.equal(new Set(ids).size, ids.length, q);
+    }
+  });
+
+  test('an order id comes first, for staff and for its owner only', () => {
+    const own = orders.filter((o) => o.customerEmail === ALICE.email).at(-7);
+    assert.ok(own);
+    for (const q of [own.id, own.id.toUpperCase(), own.id.slice(4), `${own.id} chocolate`]) {
+      assert.equal(store.search(q, ALL, 10)[0]?.id, own.id, q);
+      assert.equal(store.search(q, alice, 10)[0]?.id, own.id, q);
+      assert.ok(store.search(q, bob, 10).every((h) => byId.get(h.id)?.customerEmail === BOB.email));
+    }
   });
 
   test('blank queries list the most recent orders', () => {

@@ -12,7 +12,7 @@ export const MAX_QUERY_CHARS = 10_000;
 /** At most this many (distinct) tokens are used; the rest are ignored. */
 export const MAX_QUERY_TOKENS = 32;
 
-/** Tokens at least this long (in code points) become prefix queries (`"tok"*`); shorter ones match exactly. */
+/** Tokens at least this long (in code points) may become prefix queries (`"tok"*`); shorter ones match exactly. */
 export const MIN_PREFIX_CHARS = 2;
 
 /**
@@ -47,9 +47,10 @@ export function queryTokens(input: string): string[] {
 /**
  * Turns any user string into a safe FTS5 MATCH expression: each token becomes a quoted prefix
  * term (`"tok"*`, so FTS keywords and punctuation are inert; one-character tokens are quoted
- * without `*`) and terms are joined with `OR`, so
- * bm25 ranks orders that match more of the terms higher. Returns `null` when the input contains
- * no word tokens (callers then list recent orders instead).
+ * without `*`) and terms are joined with `OR`. Returns
+ * `null` when the input contains no word tokens. This is the loosest form; the SQLite store's
+ * search uses {@link ftsMatch} instead (every word first, only the last word as a prefix), because
+ * prefix-expanding every word is slow on large indexes.
  *
  * @example
  * toFtsQuery('Red Velvet'); // '"red"* OR "velvet"*'
@@ -64,4 +65,53 @@ export function toFtsQuery(input: string): string | null {
   return tokens
     .map((t) => `"${t.replaceAll('"', '""')}"${[...t].length >= MIN_PREFIX_CHARS ? '*' : ''}`)
     .join(' OR ');
+}
+
+/**
+ * One token as a safe FTS5 term: quoted (FTS keywords and punctuation are inert, `"` doubled),
+ * with `*` when `prefix` is set and the token has at least {@link MIN_PREFIX_CHARS} code points.
+ *
+ * @example
+ * ftsTerm('velvet', false); // '"velvet"'
+ * ftsTerm('vel', true);     // '"vel"*'
+ * ftsTerm('a', true);       // '"a"' (a one-character prefix would expand to most of the index)
+ */
+export function ftsTerm(token: string, prefix: boolean): string {
+  const star = prefix && [...token].length >= MIN_PREFIX_CHARS ? '*' : '';
+  return `"${token.replaceAll('"', '""')}"${star}`;
+}
+
+/**
+ * Joins tokens (from {@link queryTokens}) into an FTS5 expression: `AND` (every word) or `OR`
+ * (any word). Only the last token may be a prefix term (`prefixLast`), the word being typed;
+ * every other word matches exactly (after stemming), which keeps a query to a few index lookups.
+ * Returns `null` for no tokens.
+ *
+ * @example
+ * ftsMatch(['red', 'vel'], 'AND', true);   // '"red" AND "vel"*'
+ * ftsMatch(['red', 'velvet'], 'OR', false); // '"red" OR "velvet"'
+ */
+export function ftsMatch(tokens: readonly string[], op: 'AND' | 'OR', prefixLast: boolean): string | null {
+  if (tokens.length === 0) return null;
+  const last = tokens.length - 1;
+  return tokens.map((t, i) => ftsTerm(t, prefixLast && i === last)).join(` ${op} `);
+}
+
+/** Printable ASCII only (anything else takes the Unicode path). */
+const ASCII = /^[ -~]*$/;
+
+/**
+ * Lower-cases and strips diacritics (NFD, combining marks removed), like the index's
+ * `remove_diacritics` tokenizer option; used to score candidate rows in JavaScript.
+ *
+ * @example
+ * foldText('Crème Brûlée'); // 'creme brulee'
+ */
+export function foldText(text: string): string {
+  // Fast path: plain ASCII has nothing to decompose.
+  if (ASCII.test(text)) return text.toLowerCase();
+  return text
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase();
 }

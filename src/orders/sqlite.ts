@@ -9,14 +9,23 @@
  *   delivery date) rather than the rendered title, so boilerplate words that every order shares
  *   ("Order", "ord", "cupcakes", "for", "due") do not make every query touch every row. bm25
  *   weights are stored as the table's `rank` config: id number and flavours weigh most.
- * - Ranking is bounded: bm25 orders the newest {@link RANK_WINDOW} matching orders (FTS5 walks
- *   matches in descending rowid order, i.e. newest first, and stops there), so a term that matches
- *   a third of a million-row table costs a window, not a full sort.
+ * - Search is a few cheap index walks, never a scan of every match. FTS5 walks matches in
+ *   descending rowid order (newest first) and stops after {@link RANK_WINDOW} rows, so a query
+ *   costs about the same whether a word matches ten orders or half a million. Passes, each only
+ *   while fewer than `limit` hits were found: an exact id lookup for number tokens
+ *   (`ord-100042`); every word exactly (after stemming and diacritic folding); every word with the
+ *   last one as a prefix (the word being typed); any word. Only the last word is ever a prefix
+ *   term: a prefix longer than the index's stored prefixes (2-3 chars) merges the document lists
+ *   of every matching term, which at a million orders costs ~16 ms for "chocolate"*.
+ * - Ranking is done in JavaScript over each pass's window (not bm25: FTS5's bm25 reads the whole
+ *   document list of every term to weigh it, ~35 ms for "chocolate" at a million orders): orders
+ *   matching more of the words first, then a weighted count of the words in the id number,
+ *   flavours, customer, notes, status and delivery date (the bm25 column weights), then newest.
  * - Each row's FTS entry also carries an `owner` token (a hash of the customer's e-mail), so a
  *   customer's search is an FTS intersection over that customer's orders only, rather than
  *   ranking every match in the shop and filtering afterwards. The join on `customer_email` is
  *   still the authoritative visibility check.
- * - User text only reaches MATCH through {@link toFtsQuery}; any remaining SQLite error from MATCH
+ * - User text only reaches MATCH through {@link ftsMatch} (every token quoted); any remaining SQLite error from MATCH
  *   yields an empty result instead of an exception.
  */
 
@@ -25,7 +34,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { generateOrders, SAMPLE_ORDER_COUNT } from './generate.js';
-import { toFtsQuery } from './query.js';
+import { foldText, ftsMatch, MIN_PREFIX_CHARS, queryTokens } from './query.js';
 import type { Order, OrderHit, OrderItem, OrderStatus, OrderStore, Viewer } from './types.js';
 import { orderTitle } from './types.js';
 
@@ -39,16 +48,34 @@ export const MAX_SEARCH_LIMIT = 50;
 export const DEFAULT_SEARCH_LIMIT = 10;
 
 /**
- * How many of the newest matching orders are ranked by bm25. Equal to "rank everything" while a
- * query matches fewer orders than this; bounds the cost of very common terms on large tables.
+ * How many of the newest orders matching a search pass are ranked. Equal to "rank everything"
+ * while a pass matches fewer orders than this; bounds the cost of common words on large tables.
  */
-export const RANK_WINDOW = 2000;
+export const RANK_WINDOW = 200;
+
+/** At most this many number tokens of a query are looked up as order ids (`ord-<digits>`). */
+const MAX_ID_LOOKUPS = 4;
 
 /** Columns the user's words are matched against (everything except the internal `owner` column). */
 const USER_COLUMNS = '{ref flavours customer_name customer_email notes status delivery_date}';
 
-/** bm25 weights, in `orders_fts` column order; `owner` gets 0 so it never affects ranking. */
+/**
+ * bm25 weights, in `orders_fts` column order; `owner` gets 0 so it never affects ranking. Stored
+ * as the table's `rank` config by schema v1; search no longer uses bm25 (see the file comment)
+ * but ranks with the same column weights ({@link FIELD_WEIGHTS}).
+ */
 const BM25_WEIGHTS = 'bm25(10.0, 5.0, 3.0, 2.0, 1.5, 1.0, 1.0, 0.0)';
+
+/** Column weights of the JavaScript ranking, as in {@link BM25_WEIGHTS}. */
+const FIELD_WEIGHTS = {
+  ref: 10,
+  flavours: 5,
+  customerName: 3,
+  customerEmail: 2,
+  notes: 1.5,
+  status: 1,
+  deliveryDate: 1,
+} as const;
 
 const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS orders (
@@ -90,6 +117,90 @@ interface OrderRow {
 
 const ORDER_COLUMNS =
   'id, customer_name, customer_email, items_json, total_cents, currency, status, ordered_at, delivery_date, notes';
+
+/** A search hit with its rowid (newer orders have larger rowids). */
+interface HitRow {
+  rowid: number;
+  id: string;
+  title: string;
+}
+
+/** A search candidate: what the JavaScript ranking looks at. */
+interface CandidateRow extends HitRow {
+  notes: string;
+  customerName: string;
+  customerEmail: string;
+  status: string;
+  deliveryDate: string;
+}
+
+const CANDIDATE_COLUMNS =
+  'o.rowid AS rowid, o.id AS id, o.title AS title, o.notes AS notes, o.customer_name AS customerName, ' +
+  'o.customer_email AS customerEmail, o.status AS status, o.delivery_date AS deliveryDate';
+
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+
+/** How many words of the folded `text` start with `root` (a word starts after a non-letter/digit). */
+function countWordPrefix(text: string, root: string): number {
+  let count = 0;
+  for (let at = text.indexOf(root); at >= 0; at = text.indexOf(root, at + 1)) {
+    if (at === 0 || !WORD_CHAR.test(text.charAt(at - 1))) count++;
+  }
+  return count;
+}
+
+/**
+ * How a folded query token is compared with folded document words when ranking: numbers as a
+ * prefix (`10004` ~ `100042`), words by a crude stem (the first max(4, length - 3) letters, so
+ * `parties` ~ `party`, `chocolate` ~ `chocolates`). Ranking only orders rows FTS5 already matched,
+ * so an approximate stem is enough.
+ */
+function tokenRoot(token: string): string {
+  const t = foldText(token);
+  if (/^\p{N}+$/u.test(t) || t.length <= 4) return t;
+  return t.slice(0, Math.max(4, t.length - 3));
+}
+
+/** The flavour list of an order title: `Order …: 3 cupcakes (A, B) for …` -> `A, B`. */
+function titleFlavours(title: string): string {
+  const open = title.indexOf('(');
+  const close = title.lastIndexOf(') for ');
+  return open >= 0 && close > open ? title.slice(open + 1, close) : title;
+}
+
+/**
+ * Orders candidates best first: more distinct query words present, then a weighted count of
+ * word occurrences per field (capped at 3 per field and word), then newest.
+ */
+function rankCandidates(rows: readonly CandidateRow[], roots: readonly string[]): CandidateRow[] {
+  const scored = rows.map((row) => {
+    const fields: ReadonlyArray<readonly [number, string]> = [
+      [FIELD_WEIGHTS.ref, idSearchText(row.id)],
+      [FIELD_WEIGHTS.flavours, foldText(titleFlavours(row.title))],
+      [FIELD_WEIGHTS.customerName, foldText(row.customerName)],
+      [FIELD_WEIGHTS.customerEmail, foldText(row.customerEmail)],
+      [FIELD_WEIGHTS.notes, foldText(row.notes)],
+      [FIELD_WEIGHTS.status, row.status.replaceAll('_', ' ')],
+      [FIELD_WEIGHTS.deliveryDate, row.deliveryDate],
+    ];
+    let covered = 0;
+    let score = 0;
+    for (const root of roots) {
+      let found = false;
+      for (const [weight, text] of fields) {
+        const tf = root === '' ? 0 : countWordPrefix(text, root);
+        if (tf > 0) {
+          found = true;
+          score += weight * Math.min(tf, 3);
+        }
+      }
+      if (found) covered++;
+    }
+    return { row, covered, score };
+  });
+  scored.sort((a, b) => b.covered - a.covered || b.score - a.score || b.row.rowid - a.row.rowid);
+  return scored.map((s) => s.row);
+}
 
 /**
  * Clamps a requested page size to 1..{@link MAX_SEARCH_LIMIT} (fractions truncated, NaN -> default).
@@ -157,24 +268,24 @@ function prepareStatements(db: Database.Database) {
     recentOwn: db.prepare<[string, number], OrderHit>(
       'SELECT id, title FROM orders WHERE customer_email = ? ORDER BY ordered_at DESC, rowid DESC LIMIT ?',
     ),
-    // Rank the newest RANK_WINDOW matches inside FTS5, then fetch only the winning rows.
-    searchAll: db.prepare<[string, number], OrderHit>(
-      `SELECT o.id AS id, o.title AS title
-         FROM (SELECT rowid, rank
-                 FROM (SELECT rowid, rank FROM orders_fts WHERE orders_fts MATCH ?
-                        ORDER BY rowid DESC LIMIT ${RANK_WINDOW})
-                ORDER BY rank LIMIT ?) AS f
-         CROSS JOIN orders AS o ON o.rowid = f.rowid
-        ORDER BY f.rank`,
+    idAll: db.prepare<[string], HitRow>('SELECT rowid, id, title FROM orders WHERE id = ?'),
+    idOwn: db.prepare<[string, string], HitRow>(
+      'SELECT rowid, id, title FROM orders WHERE id = ? AND customer_email = ?',
+    ),
+    // The newest RANK_WINDOW matches (FTS5 stops there), then only those rows from `orders`.
+    candidatesAll: db.prepare<[string], CandidateRow>(
+      `SELECT ${CANDIDATE_COLUMNS}
+         FROM (SELECT rowid FROM orders_fts WHERE orders_fts MATCH ?
+                ORDER BY rowid DESC LIMIT ${RANK_WINDOW}) AS f
+         CROSS JOIN orders AS o ON o.rowid = f.rowid`,
     ),
     // The MATCH also requires the owner token; customer_email = ? is the authoritative check.
-    searchOwn: db.prepare<[string, string, number], OrderHit>(
-      `SELECT o.id AS id, o.title AS title
-         FROM (SELECT rowid, rank FROM orders_fts WHERE orders_fts MATCH ?
+    candidatesOwn: db.prepare<[string, string], CandidateRow>(
+      `SELECT ${CANDIDATE_COLUMNS}
+         FROM (SELECT rowid FROM orders_fts WHERE orders_fts MATCH ?
                 ORDER BY rowid DESC LIMIT ${RANK_WINDOW}) AS f
          CROSS JOIN orders AS o ON o.rowid = f.rowid
-        WHERE o.customer_email = ?
-        ORDER BY f.rank LIMIT ?`,
+        WHERE o.customer_email = ?`,
     ),
     insertOrder: readonly
       ? undefined
@@ -351,15 +462,47 @@ export class SqliteOrderStore implements OrderStore {
   search(query: string, viewer: Viewer, limit: number): OrderHit[] {
     if (viewer.kind === 'none') return [];
     const n = clampLimit(limit);
-    const fts = toFtsQuery(typeof query === 'string' ? query : '');
+    const tokens = queryTokens(typeof query === 'string' ? query : '');
     const email = viewer.kind === 'customer' ? viewer.email.toLowerCase() : undefined;
-    if (fts === null) {
+    if (tokens.length === 0) {
       return email === undefined ? this.stmts.recentAll.all(n) : this.stmts.recentOwn.all(email, n);
     }
+    const hits: OrderHit[] = [];
+    const seen = new Set<string>();
+    const add = (row: HitRow): void => {
+      if (hits.length < n && !seen.has(row.id)) {
+        seen.add(row.id);
+        hits.push({ id: row.id, title: row.title });
+      }
+    };
+    // 1. Number tokens that are order ids: the order itself first.
+    for (const t of tokens.filter((t) => /^\d{1,18}$/.test(t)).slice(0, MAX_ID_LOOKUPS)) {
+      const id = `ord-${t}`;
+      const row = email === undefined ? this.stmts.idAll.get(id) : this.stmts.idOwn.get(id, email);
+      if (row !== undefined) add(row);
+    }
+    // 2. Full-text passes, cheapest and most precise first, each only while hits are missing.
+    const last = tokens[tokens.length - 1] ?? '';
+    const prefix = [...last].length >= MIN_PREFIX_CHARS;
+    const passes: Array<['AND' | 'OR', boolean]> = [['AND', false]];
+    if (prefix) passes.push(['AND', true]);
+    if (tokens.length > 1) passes.push(['OR', prefix]);
+    const roots = tokens.map(tokenRoot);
+    for (const [op, prefixLast] of passes) {
+      if (hits.length >= n) break;
+      const match = ftsMatch(tokens, op, prefixLast);
+      if (match === null) break;
+      for (const row of rankCandidates(this.candidates(match, email), roots)) add(row);
+    }
+    return hits;
+  }
+
+  /** The newest {@link RANK_WINDOW} orders the viewer may see that match `fts`; [] on any SQLite error. */
+  private candidates(fts: string, email: string | undefined): CandidateRow[] {
     const userMatch = `${USER_COLUMNS} : (${fts})`;
     try {
-      if (email === undefined) return this.stmts.searchAll.all(userMatch, n);
-      return this.stmts.searchOwn.all(`owner : "${ownerToken(email)}" AND (${userMatch})`, email, n);
+      if (email === undefined) return this.stmts.candidatesAll.all(userMatch);
+      return this.stmts.candidatesOwn.all(`owner : "${ownerToken(email)}" AND (${userMatch})`, email);
     } catch (err) {
       if (err instanceof Database.SqliteError) return [];
       throw err;
