@@ -20,8 +20,9 @@ import { type App, createApp } from './http/app.js';
 import { listenOrExplain } from './http/listen.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { PostgresOrderStore } from './orders/postgres.js';
 import { SqliteOrderStore } from './orders/sqlite.js';
-import type { OrderStore } from './orders/types.js';
+import { asyncStore, type OrderStore } from './orders/types.js';
 
 export interface ResourceServer {
   /** Where it listens, e.g. `http://127.0.0.1:3000` (the public URL is `config.serverUrl`). */
@@ -37,25 +38,40 @@ export interface ResourceServer {
 
 export interface StartOptions {
   logger?: Logger;
-  /** Use this store instead of opening `config.ordersDb` (it is then not closed by `close`). */
-  store?: OrderStore;
+  /** Use this store instead of opening the configured one (it is then not closed by `close`). */
+  store?: OrderStore | SqliteOrderStore;
+}
+
+/** Opens the configured order store and creates the sample orders when it is empty. */
+async function openStore(config: Config, logger: Logger): Promise<OrderStore> {
+  const created = (count: number, where: string) =>
+    logger.info({ event: 'sample_data', path: where, count }, 'created sample orders');
+  if (config.ordersStore === 'postgres') {
+    const pg = await PostgresOrderStore.open({
+      connectionString: config.databaseUrl,
+      max: config.databasePoolMax,
+      statementTimeoutMillis: config.databaseStatementTimeoutMs,
+      onPoolError: (err) =>
+        logger.warn({ event: 'db_pool_error', err: err.message }, 'idle database connection failed'),
+    });
+    const seeded = await pg.ensureSampleData();
+    if (seeded.created) created(seeded.count, 'postgres');
+    return pg;
+  }
+  mkdirSync(dirname(config.ordersDb), { recursive: true });
+  const sqlite = SqliteOrderStore.open(config.ordersDb);
+  const seeded = sqlite.ensureSampleData();
+  if (seeded.created) created(seeded.count, config.ordersDb);
+  return asyncStore(sqlite);
 }
 
 export async function startResourceServer(config: Config, opts: StartOptions = {}): Promise<ResourceServer> {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  let store = opts.store;
-  if (!store) {
-    mkdirSync(dirname(config.ordersDb), { recursive: true });
-    const sqlite = SqliteOrderStore.open(config.ordersDb);
-    const seeded = sqlite.ensureSampleData();
-    if (seeded.created) {
-      logger.info(
-        { event: 'sample_data', path: config.ordersDb, count: seeded.count },
-        'created sample orders',
-      );
-    }
-    store = sqlite;
-  }
+  const store: OrderStore = opts.store
+    ? opts.store instanceof SqliteOrderStore
+      ? asyncStore(opts.store)
+      : opts.store
+    : await openStore(config, logger);
   const keys = new KeyStore({
     issuer: config.issuer,
     jwksUrl: config.jwksUrl,
@@ -113,7 +129,7 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
       const timer = setTimeout(() => server.closeAllConnections(), 1000).unref();
       await closed;
       clearTimeout(timer);
-      if (ownStore) store.close();
+      if (ownStore) await store.close();
     },
   };
 }

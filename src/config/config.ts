@@ -35,8 +35,14 @@ export interface Config {
   readonly audiences: readonly string[];
   readonly host: string;
   readonly port: number;
-  /** SQLite file with the orders. */
+  /** SQLite file with the orders (`ORDERS_STORE=sqlite`). */
   readonly ordersDb: string;
+  /** Which order store: the embedded SQLite file, or PostgreSQL at `databaseUrl`. */
+  readonly ordersStore: 'sqlite' | 'postgres';
+  /** `postgres://…` (contains a password: never logged). */
+  readonly databaseUrl: string | undefined;
+  readonly databasePoolMax: number;
+  readonly databaseStatementTimeoutMs: number;
   /** Browser origins allowed to call the MCP endpoints (exact `scheme://host[:port]` strings). */
   readonly allowedOrigins: readonly string[];
   /** Also allow any loopback origin (`http://localhost:*`, `http://127.0.0.1:*`, `http://[::1]:*`). */
@@ -224,6 +230,32 @@ export function loadConfig(env: Env): Config {
     h.toLowerCase(),
   );
 
+  const ordersStore = read(env, 'ORDERS_STORE') ?? 'sqlite';
+  if (ordersStore !== 'sqlite' && ordersStore !== 'postgres') {
+    throw new ConfigError(
+      'ORDERS_STORE',
+      `"${ordersStore}" is not a store`,
+      'use sqlite (default) or postgres',
+    );
+  }
+  const databaseUrl = read(env, 'DATABASE_URL');
+  if (ordersStore === 'postgres') {
+    if (!databaseUrl) {
+      throw new ConfigError(
+        'DATABASE_URL',
+        'is not set (ORDERS_STORE=postgres)',
+        'set it to postgres://user:password@host:5432/database',
+      );
+    }
+    if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
+      throw new ConfigError(
+        'DATABASE_URL',
+        'is not a postgres:// URL',
+        'set it to postgres://user:password@host:5432/database',
+      );
+    }
+  }
+
   const responseMode = read(env, 'MCP_RESPONSE_MODE') ?? 'json';
   if (responseMode !== 'json' && responseMode !== 'sse') {
     throw new ConfigError(
@@ -247,6 +279,10 @@ export function loadConfig(env: Env): Config {
     host,
     port,
     ordersDb,
+    ordersStore,
+    databaseUrl,
+    databasePoolMax: parseInteger(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
+    databaseStatementTimeoutMs: parseInteger(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
     allowedOrigins: Object.freeze([...new Set(allowedOrigins)]),
     allowLoopbackOrigins,
     allowedHosts: Object.freeze([...new Set(allowedHosts)]),

@@ -297,7 +297,7 @@ export function createApp(deps: AppDeps): App {
 
     if (log.route === 'order') {
       const id = decodeURIComponent(url.pathname.slice('/orders/'.length));
-      const order = store.get(id, viewerOf(principal));
+      const order = await store.get(id, viewerOf(principal));
       if ((req.headers.accept ?? '').includes('text/html')) {
         res.writeHead(order ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
         res.end(orderPage(order, id));
@@ -352,7 +352,7 @@ export function createApp(deps: AppDeps): App {
       await deps.keys.refresh().catch(() => {});
       jwks = deps.keys.status();
     }
-    const storeReady = store.isReady();
+    const storeReady = await store.isReady().catch(() => false);
     const ok = storeReady && jwks.state !== 'unavailable';
     sendJson(res, ok ? 200 : 503, {
       status: !ok ? 'unavailable' : jwks.state === 'degraded' ? 'degraded' : 'ready',

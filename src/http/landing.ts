@@ -61,14 +61,14 @@ export function createLandingPage(deps: {
           },
     );
     out.push(
-      deps.store.isReady()
-        ? { id: 'store', title: 'order store', status: 'pass', detail: `${deps.store.count()} orders` }
+      (await deps.store.isReady().catch(() => false))
+        ? { id: 'store', title: 'order store', status: 'pass', detail: `${await deps.store.count()} orders` }
         : {
             id: 'store',
             title: 'order store',
             status: 'fail',
             cause: 'the store does not answer',
-            fix: 'check ORDERS_DB',
+            fix: 'check ORDERS_DB (SQLite) or DATABASE_URL (PostgreSQL)',
           },
     );
     const ctx = createContext({ url: config.serverUrl, register: false, timeoutMs: 3000 }, new Http(3000));

@@ -1,5 +1,5 @@
 /**
- * SQLite-backed {@link OrderStore} (better-sqlite3, synchronous).
+ * SQLite-backed order store (better-sqlite3, synchronous: a {@link SyncOrderStore}).
  *
  * Design, chosen so search can stay fast at a million orders:
  * - `orders` holds the data; `rowid` is the join key, `id` the public key (UNIQUE index), and the
@@ -35,7 +35,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { generateOrders, SAMPLE_ORDER_COUNT } from './generate.js';
 import { foldText, ftsMatch, MIN_PREFIX_CHARS, queryTokens } from './query.js';
-import type { Order, OrderHit, OrderItem, OrderStatus, OrderStore, Viewer } from './types.js';
+import type { Order, OrderHit, OrderItem, OrderStatus, SyncOrderStore, Viewer } from './types.js';
 import { orderTitle } from './types.js';
 
 /** Schema version stored in `PRAGMA user_version`; bump it and add a migration step when the schema changes. */
@@ -313,7 +313,7 @@ export interface OpenOptions {
 }
 
 /**
- * SQLite implementation of {@link OrderStore}.
+ * SQLite implementation of {@link SyncOrderStore}.
  *
  * @example
  * const store = SqliteOrderStore.open(':memory:');
@@ -321,7 +321,7 @@ export interface OpenOptions {
  * store.search('red velvet', { kind: 'customer', email: 'alice@example.com' }, 10);
  * store.close();
  */
-export class SqliteOrderStore implements OrderStore {
+export class SqliteOrderStore implements SyncOrderStore {
   private readonly db: Database.Database;
   private readonly stmts: Statements;
   private readonly insertBatch: (orders: readonly Order[]) => number;

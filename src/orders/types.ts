@@ -49,6 +49,10 @@ export interface OrderHit {
   title: string;
 }
 
+/**
+ * What the tools and the HTTP layer use. Asynchronous, so a networked store (PostgreSQL) fits;
+ * the embedded SQLite store is synchronous ({@link SyncOrderStore}) and wrapped by {@link asyncStore}.
+ */
 export interface OrderStore {
   /**
    * Full-text search over the orders the viewer may see. Any user string is safe:
@@ -56,14 +60,42 @@ export interface OrderStore {
    * strings return hits or an empty list and never throw. An empty/blank query returns
    * the viewer's most recent orders.
    */
-  search(query: string, viewer: Viewer, limit: number): OrderHit[];
+  search(query: string, viewer: Viewer, limit: number): Promise<OrderHit[]>;
   /** The order with this id if the viewer may see it; otherwise `undefined` (same for unknown ids). */
-  get(id: string, viewer: Viewer): Order | undefined;
+  get(id: string, viewer: Viewer): Promise<Order | undefined>;
   /** Number of orders stored (all customers). */
-  count(): number;
+  count(): Promise<number>;
   /** Cheap liveness probe for `/readyz`: true while the store can answer queries. */
+  isReady(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** The same operations, synchronously (better-sqlite3). */
+export interface SyncOrderStore {
+  search(query: string, viewer: Viewer, limit: number): OrderHit[];
+  get(id: string, viewer: Viewer): Order | undefined;
+  count(): number;
   isReady(): boolean;
   close(): void;
+}
+
+/**
+ * Wraps a synchronous store as an {@link OrderStore}.
+ *
+ * @example
+ * ```ts
+ * const store = asyncStore(SqliteOrderStore.open('data/orders.sqlite'));
+ * await store.search('chocolate', { kind: 'all' }, 10);
+ * ```
+ */
+export function asyncStore(s: SyncOrderStore): OrderStore {
+  return {
+    search: async (q, v, l) => s.search(q, v, l),
+    get: async (id, v) => s.get(id, v),
+    count: async () => s.count(),
+    isReady: async () => s.isReady(),
+    close: async () => s.close(),
+  };
 }
 
 /** Human title of an order, used in search hits and fetch results. */

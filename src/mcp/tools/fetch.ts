@@ -70,7 +70,7 @@ export function registerFetch(server: McpServer, deps: ToolDeps): void {
     },
     async ({ id }, ctx) => {
       const principal = principalOf(ctx.http?.authInfo);
-      const order = principal ? deps.store.get(id.trim(), viewerOf(principal)) : undefined;
+      const order = principal ? await deps.store.get(id.trim(), viewerOf(principal)) : undefined;
       if (!order) {
         deps.onToolCall?.('fetch', 'error');
         return toolError(`No order with id "${id.slice(0, 200)}" was found among the orders you can see.`);

@@ -40,7 +40,7 @@ export function registerSearch(server: McpServer, deps: ToolDeps): void {
         deps.onToolCall?.('search', 'error');
         return toolError('Not authenticated');
       }
-      const hits = deps.store.search(query, viewerOf(principal), SEARCH_LIMIT);
+      const hits = await deps.store.search(query, viewerOf(principal), SEARCH_LIMIT);
       deps.onToolCall?.('search', 'ok');
       return jsonResult({
         results: hits.map((h) => ({ id: h.id, title: h.title, url: orderUrl(deps.serverUrl, h.id) })),
