@@ -10,13 +10,20 @@ import pg from 'pg';
 import {
   ALICE,
   BOB,
-  CAROL_EMAIL,
   FIRST_ORDER_NUMBER,
   generateOrders,
   SAMPLE_ORDER_COUNT,
 } from '../src/orders/generate.js';
 import { MIGRATIONS_TABLE, PostgresOrderStore, SCHEMA_VERSION, toTsQuery } from '../src/orders/postgres.js';
 import type { Order, Viewer } from '../src/orders/types.js';
+import {
+  ALL,
+  alice,
+  bob,
+  HOSTILE_QUERIES as COMMON_HOSTILE_QUERIES,
+  carol,
+  NONE,
+} from './helpers/orderCases.js';
 import {
   canRunPostgres,
   findPostgres,
@@ -25,43 +32,8 @@ import {
   startPostgres,
 } from './helpers/postgres.js';
 
-const ALL: Viewer = { kind: 'all' };
-const NONE: Viewer = { kind: 'none' };
-const alice: Viewer = { kind: 'customer', email: ALICE.email };
-const bob: Viewer = { kind: 'customer', email: BOB.email };
-const carol: Viewer = { kind: 'customer', email: CAROL_EMAIL };
-
 const HOSTILE_QUERIES = [
-  '"',
-  '"unterminated',
-  'AND',
-  'OR',
-  'NOT',
-  '*',
-  'NEAR(',
-  'NEAR(a b',
-  '(((',
-  ')',
-  'a AND (b',
-  'col:foo',
-  'title:chocolate',
-  '^start',
-  '-minus',
-  '',
-  '   ',
-  'x'.repeat(10_240),
-  'chocolate '.repeat(5_000),
-  '🧁🎂 cupcake 🍫',
-  "'; DROP TABLE orders; --",
-  "' OR 1=1 --",
-  'crème brûlée',
-  'cre\u0300me bru\u0302le\u0301e',
-  'NEAR("a" "b", 2)',
-  '{title notes}: x',
-  'a"b"c',
-  '\u0000\u0001',
-  '\uD800 lone surrogate',
-  '𞤀𞤁 adlam',
+  ...COMMON_HOSTILE_QUERIES,
   // tsquery syntax
   'a & b | !c',
   'red <-> velvet',

@@ -21,46 +21,9 @@ import {
   toFtsQuery,
 } from '../src/orders/query.js';
 import { clampLimit, SqliteOrderStore } from '../src/orders/sqlite.js';
-import type { Order, OrderStatus, Viewer } from '../src/orders/types.js';
+import type { Order, OrderStatus } from '../src/orders/types.js';
 
-const ALL: Viewer = { kind: 'all' };
-const NONE: Viewer = { kind: 'none' };
-const alice: Viewer = { kind: 'customer', email: ALICE.email };
-const bob: Viewer = { kind: 'customer', email: BOB.email };
-const carol: Viewer = { kind: 'customer', email: CAROL_EMAIL };
-
-const HOSTILE_QUERIES = [
-  '"',
-  '"unterminated',
-  'AND',
-  'OR',
-  'NOT',
-  '*',
-  'NEAR(',
-  'NEAR(a b',
-  '(((',
-  ')',
-  'a AND (b',
-  'col:foo',
-  'title:chocolate',
-  '^start',
-  '-minus',
-  '',
-  '   ',
-  'x'.repeat(10_240),
-  'chocolate '.repeat(5_000),
-  '🧁🎂 cupcake 🍫',
-  "'; DROP TABLE orders; --",
-  "' OR 1=1 --",
-  'crème brûlée',
-  'cre\u0300me bru\u0302le\u0301e',
-  'NEAR("a" "b", 2)',
-  '{title notes}: x',
-  'a"b"c',
-  '\u0000\u0001',
-  '\uD800 lone surrogate',
-  '𞤀𞤁 adlam',
-];
+import { ALL, alice, bob, carol, HOSTILE_QUERIES, NONE } from './helpers/orderCases.js';
 
 function sampleOrders(count = SAMPLE_ORDER_COUNT, seed?: number): Order[] {
   return [...generateOrders(seed === undefined ? { count } : { count, seed })];
