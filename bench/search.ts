@@ -19,21 +19,12 @@ import { generateDatabase } from '../src/cli/generate-data.js';
 import { ALICE, DEFAULT_SEED } from '../src/orders/generate.js';
 import { SCHEMA_VERSION, SqliteOrderStore } from '../src/orders/sqlite.js';
 import type { Viewer } from '../src/orders/types.js';
+import { BENCH_QUERIES } from '../test/helpers/orderCases.js';
 
 /** The target: overall p95 of all measured searches, in milliseconds. */
 const TARGET_P95_MS = 5;
 const LIMIT = 10;
 const WARMUP_RUNS = 5;
-
-const QUERIES = [
-  'chocolate',
-  'red velvet',
-  'birthday party',
-  'nut allergy pistachio',
-  'crème brûlée',
-  'ord-100042',
-  '',
-];
 
 const VIEWERS: ReadonlyArray<readonly [string, Viewer]> = [
   ['all', { kind: 'all' }],
@@ -91,7 +82,7 @@ const orders = store.count();
 const rows: string[][] = [];
 const all: number[] = [];
 let worst = { p95: 0, label: '' };
-for (const query of QUERIES) {
+for (const query of BENCH_QUERIES) {
   for (const [name, viewer] of VIEWERS) {
     for (let i = 0; i < WARMUP_RUNS; i++) store.search(query, viewer, LIMIT);
     const times: number[] = [];

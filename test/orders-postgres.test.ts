@@ -19,6 +19,7 @@ import type { Order, Viewer } from '../src/orders/types.js';
 import {
   ALL,
   alice,
+  BENCH_QUERIES,
   bob,
   HOSTILE_QUERIES as COMMON_HOSTILE_QUERIES,
   carol,
@@ -45,16 +46,6 @@ const HOSTILE_QUERIES = [
 ];
 
 const BENCH_COUNT = 100_000;
-const BENCH_QUERIES = [
-  'chocolate',
-  'red velvet',
-  'birthday party',
-  'nut allergy pistachio',
-  'crème brûlée',
-  'ord-100042',
-  '',
-];
-
 const pgBin = findPostgres();
 const unavailable =
   pgBin === undefined ? MISSING_POSTGRES : canRunPostgres() ? undefined : 'cannot run as the postgres user';

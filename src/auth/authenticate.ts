@@ -10,7 +10,7 @@
  */
 import { extractBearer } from './bearer/extract.js';
 import { requireScope } from './bearer/scope.js';
-import { verifyAccessToken } from './bearer/verify.js';
+import { acceptedAudiences, verifyAccessToken } from './bearer/verify.js';
 import type { KeyStore } from './jwks/keyStore.js';
 import { type ClaimsConfig, type Principal, principalFromClaims } from './principal.js';
 
@@ -25,11 +25,12 @@ export interface AuthenticatorOptions extends ClaimsConfig {
 export type Authenticator = (authorization: string | string[] | undefined) => Promise<Principal>;
 
 export function createAuthenticator(o: AuthenticatorOptions): Authenticator {
+  const verifyOptions = { ...o, accepted: acceptedAudiences(o.audiences) };
   return async (authorization) => {
     const header =
       Array.isArray(authorization) && authorization.length === 1 ? authorization[0] : authorization;
     const token = extractBearer(header);
-    const claims = await verifyAccessToken(token, o);
+    const claims = await verifyAccessToken(token, verifyOptions);
     const principal = principalFromClaims(claims, o);
     requireScope(principal.scopes, o.requiredScope);
     return principal;

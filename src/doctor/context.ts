@@ -2,6 +2,7 @@
  * What the doctor learns as it goes, shared by the checks: each check reads what earlier ones
  * found (the metadata, the issuer, the token) and adds to it.
  */
+import { acceptedAudiences } from '../auth/bearer/verify.js';
 import type { Http } from './http.js';
 import type { DoctorOptions } from './types.js';
 
@@ -54,9 +55,12 @@ export function createContext(options: DoctorOptions, http: Http): DoctorContext
     origin: u.origin,
     path,
     expectedAudience: options.audience ?? u.origin,
-    acceptedAudiences: options.audience
-      ? [options.audience, ...(options.altAudience ? [options.altAudience] : [])]
-      : [u.origin, `${u.origin}/mcp`],
+    // the same rule the server applies (an origin-only audience also matches its trailing-slash form)
+    acceptedAudiences: acceptedAudiences(
+      options.audience
+        ? [options.audience, ...(options.altAudience ? [options.altAudience] : [])]
+        : [u.origin, `${u.origin}/mcp`],
+    ),
   };
 }
 

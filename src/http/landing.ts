@@ -17,6 +17,7 @@ import { createContext } from '../doctor/context.js';
 import { Http } from '../doctor/http.js';
 import type { CheckResult } from '../doctor/types.js';
 import type { OrderStore } from '../orders/types.js';
+import { LOGO } from './brand.js';
 import { escapeHtml } from './orderPage.js';
 
 /** A browser navigation to `/` (HTML wanted, no event stream, no credentials). */
@@ -113,7 +114,7 @@ ul.checks{list-style:none;padding:0;margin:0}ul.checks li{padding:.45rem 0;borde
 code{font:.9em ui-monospace,SFMono-Regular,Menlo,monospace;background:#f4eef3;border-radius:4px;padding:0 .25rem}
 ol{padding-left:1.2rem}li{margin:.2rem 0}.sr{position:absolute;left:-9999px}
 </style></head><body><main>
-<header><svg width="28" height="28" viewBox="0 0 32 32" aria-hidden="true"><path d="M6 15c0-5 4.5-9 10-9s10 4 10 9H6z" fill="#f8bbd0"/><circle cx="16" cy="5" r="2.2" fill="#c2185b"/><path d="M7 16h18l-2.2 11.5a2 2 0 0 1-2 1.5h-9.6a2 2 0 0 1-2-1.5z" fill="#8d6e63"/></svg>Sample MCP · Cupcake Orders</header>
+<header>${LOGO}Sample MCP · Cupcake Orders</header>
 <h1>This is an MCP server</h1>
 <p>It lets ChatGPT, Claude, VS Code and other MCP clients search and read cupcake orders on behalf of a signed-in user.
 Sign-in happens at <code>${escapeHtml(config.issuer)}</code>.</p>

@@ -45,3 +45,14 @@ export const HOSTILE_QUERIES = [
   '\uD800 lone surrogate',
   '𞤀𞤁 adlam',
 ];
+
+/** Realistic queries the search benchmarks time (bench/search.ts, test/orders-postgres.test.ts). */
+export const BENCH_QUERIES = [
+  'chocolate',
+  'red velvet',
+  'birthday party',
+  'nut allergy pistachio',
+  'crème brûlée',
+  'ord-100042',
+  '',
+];

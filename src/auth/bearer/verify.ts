@@ -31,6 +31,8 @@ export interface VerifyOptions {
   keys: Pick<KeyStore, 'getKey'>;
   issuer: string;
   audiences: readonly string[];
+  /** `acceptedAudiences(audiences)`, when the caller computed it once already. */
+  accepted?: readonly string[];
   clockSkewSeconds: number;
 }
 
@@ -58,7 +60,7 @@ export async function verifyAccessToken(token: string, o: VerifyOptions): Promis
     ({ payload } = await jwtVerify(token, o.keys.getKey, {
       algorithms: ALLOWED_ALGORITHMS,
       issuer: o.issuer,
-      audience: acceptedAudiences(o.audiences),
+      audience: [...(o.accepted ?? acceptedAudiences(o.audiences))],
       clockTolerance: o.clockSkewSeconds,
       requiredClaims: ['iss', 'aud', 'exp', 'sub'],
     }));

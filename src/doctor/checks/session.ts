@@ -138,7 +138,7 @@ function checkTokenClaims(ctx: DoctorContext): CheckResult[] {
         },
   );
   out.push(
-    aud.some((a) => accepted.includes(a) || accepted.includes(a.replace(/\/$/, '')))
+    aud.some((a) => accepted.includes(a))
       ? {
           id: 'token-aud',
           title: `token aud matches MCP_AUDIENCE (${ctx.expectedAudience})`,
