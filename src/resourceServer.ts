@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { createAuthenticator } from './auth/authenticate.js';
 import { KeyStore } from './auth/jwks/keyStore.js';
+import { createSharedState, type SharedState } from './cluster/sharedState.js';
 import type { Config } from './config/config.js';
 import { type App, createApp } from './http/app.js';
 import { listenOrExplain } from './http/listen.js';
@@ -32,6 +33,7 @@ export interface ResourceServer {
   keys: KeyStore;
   store: OrderStore;
   metrics: Metrics;
+  shared: SharedState;
   /** Stops accepting, ends sessions and streams, closes the store. */
   close: () => Promise<void>;
 }
@@ -80,7 +82,14 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
   });
   const metrics = createMetrics();
   const authenticate = createAuthenticator({ ...config, keys });
-  const app = createApp({ config, store, keys, authenticate, logger, metrics });
+  let shared: SharedState;
+  try {
+    shared = await createSharedState(config, logger);
+  } catch (err) {
+    if (!opts.store) await store.close();
+    throw err;
+  }
+  const app = createApp({ config, store, keys, authenticate, logger, metrics, shared });
 
   const server = createServer(
     {
@@ -117,6 +126,7 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
     keys,
     store,
     metrics,
+    shared,
     // Graceful: stop accepting, let requests being answered finish (up to the grace period), then
     // end sessions and event streams, then drop what is left.
     close: async () => {
@@ -129,6 +139,7 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
       const timer = setTimeout(() => server.closeAllConnections(), 1000).unref();
       await closed;
       clearTimeout(timer);
+      await shared.close();
       if (ownStore) await store.close();
     },
   };

@@ -67,7 +67,19 @@ export interface Config {
   /** Answer 2025-era session POSTs with JSON bodies (`true`) or SSE streams (`false`). */
   readonly jsonResponses: boolean;
   readonly sessionIdleSeconds: number;
+  /** A session id is refused after this long, however active (the client then starts a new one). */
+  readonly sessionMaxAgeSeconds: number;
+  /** Sessions held in memory per replica (least recently used first out). */
   readonly maxSessions: number;
+  /**
+   * Key that signs session ids so every replica can validate them; `undefined`: taken from Redis
+   * when configured (shared), else a random key per process (sessions then live on one replica).
+   */
+  readonly sessionSecret: string | undefined;
+  /** Redis for state shared between replicas (`REDIS_URL`); `undefined` keeps it in memory. */
+  readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key and channel, so several deployments can share one Redis. */
+  readonly redisKeyPrefix: string;
   /** Requests per user per minute on the MCP routes (0 = no limit). */
   readonly rateLimitPerMinute: number;
   /** On SIGTERM, how long in-flight requests may take before streams and connections are closed. */
@@ -265,6 +277,23 @@ export function loadConfig(env: Env): Config {
     );
   }
 
+  const redisUrl = read(env, 'REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^/]/.test(redisUrl)) {
+    throw new ConfigError(
+      'REDIS_URL',
+      'is not a redis:// or rediss:// URL',
+      'set it to redis://host:6379/0 (or rediss:// for TLS), or unset it to keep state in memory',
+    );
+  }
+  const sessionSecret = read(env, 'MCP_SESSION_SECRET');
+  if (sessionSecret !== undefined && sessionSecret.length < 32) {
+    throw new ConfigError(
+      'MCP_SESSION_SECRET',
+      `is ${sessionSecret.length} characters; session ids signed with it could be forged`,
+      'use at least 32 random characters, e.g. the output of: openssl rand -base64 48',
+    );
+  }
+
   const logLevel = read(env, 'LOG_LEVEL') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `"${logLevel}" is not a level`, 'use one of error, warn, info, debug');
@@ -298,7 +327,11 @@ export function loadConfig(env: Env): Config {
     sessions: parseBoolean(env, 'MCP_SESSIONS', true),
     jsonResponses: (read(env, 'MCP_RESPONSE_MODE') ?? 'json') === 'json',
     sessionIdleSeconds: parseInteger(env, 'MCP_SESSION_IDLE_SECONDS', 1800, 10, 7 * 24 * 3600),
+    sessionMaxAgeSeconds: parseInteger(env, 'MCP_SESSION_MAX_AGE_SECONDS', 86_400, 60, 30 * 24 * 3600),
     maxSessions: parseInteger(env, 'MCP_MAX_SESSIONS', 10_000, 1, 1_000_000),
+    sessionSecret,
+    redisUrl,
+    redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'sample-mcp:',
     rateLimitPerMinute: parseInteger(env, 'MCP_RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
     shutdownGraceSeconds: parseInteger(env, 'MCP_SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
     headersTimeoutMs: parseInteger(env, 'MCP_HEADERS_TIMEOUT_MS', 30_000, 500, 600_000),

@@ -25,6 +25,7 @@ import { AuthError } from '../auth/errors.js';
 import type { KeyStore } from '../auth/jwks/keyStore.js';
 import { metadataUrlFor, PRM_PATH, protectedResourceMetadata, type ResourcePath } from '../auth/metadata.js';
 import { type Principal, viewerOf } from '../auth/principal.js';
+import type { SharedState } from '../cluster/sharedState.js';
 import type { Config } from '../config/config.js';
 import { authInfoFor } from '../mcp/context.js';
 import { McpEndpoint } from '../mcp/endpoint.js';
@@ -54,6 +55,8 @@ export interface AppDeps {
   authenticate: Authenticator;
   logger: Logger;
   metrics: Metrics;
+  /** State shared between replicas (in memory when there is one). */
+  shared: SharedState;
 }
 
 type Route =
@@ -146,7 +149,11 @@ export function createApp(deps: AppDeps): App {
     serverUrl: config.serverUrl,
     onToolCall: (tool, outcome) => metrics.toolCalls.inc({ tool, outcome }),
   });
+  const { shared } = deps;
   const endpoint = new McpEndpoint(factory, {
+    sessionIds: shared.sessionIds,
+    registry: shared.sessions,
+    ...(shared.events && { eventStore: shared.events }),
     idleMs: config.sessionIdleSeconds * 1000,
     maxSessions: config.maxSessions,
     sessions: config.sessions,
@@ -156,10 +163,15 @@ export function createApp(deps: AppDeps): App {
     onError,
   });
   const landing = createLandingPage({ config, keys: deps.keys, store });
-  const limiter = createRateLimiter(config.rateLimitPerMinute);
+  const limiter = createRateLimiter(
+    config.rateLimitPerMinute,
+    shared.redis && { redis: shared.redis, prefix: config.redisKeyPrefix },
+  );
   let inFlight = 0;
   const sse = new LegacySseEndpoint(factory, {
     keepAliveMs: 25_000,
+    relay: shared.sseRelay,
+    authInfoFor: (p) => authInfoFor(p, config.serverUrl),
     onCountChange: (n) => metrics.sessions.set({ transport: 'sse' }, n),
     onError,
   });
@@ -353,7 +365,8 @@ export function createApp(deps: AppDeps): App {
       jwks = deps.keys.status();
     }
     const storeReady = await store.isReady().catch(() => false);
-    const ok = storeReady && jwks.state !== 'unavailable';
+    const sharedState = await deps.shared.check();
+    const ok = storeReady && jwks.state !== 'unavailable' && sharedState.state !== 'unavailable';
     sendJson(res, ok ? 200 : 503, {
       status: !ok ? 'unavailable' : jwks.state === 'degraded' ? 'degraded' : 'ready',
       checks: {
@@ -365,6 +378,7 @@ export function createApp(deps: AppDeps): App {
           error: jwks.lastError,
         },
         store: { state: storeReady ? 'ready' : 'unavailable' },
+        shared: sharedState,
       },
     });
   }

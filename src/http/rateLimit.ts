@@ -1,15 +1,18 @@
 /**
- * Per-subject rate limit (rate-limiter-flexible, in memory): each signed-in user (`iss|sub`) gets
+ * Per-subject rate limit (rate-limiter-flexible): each signed-in user (`iss|sub`) gets
  * `perMinute` requests per rolling minute on the MCP routes; beyond that, 429 with `Retry-After`.
- * The limiter is an interface so a shared store (Redis) can back it when several replicas run.
+ * In memory by default; on Redis when one is configured, so the limit holds across replicas (if
+ * Redis is unreachable, each replica falls back to its own in-memory count rather than failing
+ * requests).
  *
  * @example
  * ```ts
- * const limit = createRateLimiter(600);
+ * const limit = createRateLimiter(600);                       // or (600, { redis, prefix })
  * const r = await limit.consume(principal.key); // { ok: true } or { ok: false, retryAfterSeconds: 12 }
  * ```
  */
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
 
@@ -18,9 +21,18 @@ export interface RateLimiter {
 }
 
 /** `perMinute <= 0` disables the limit. */
-export function createRateLimiter(perMinute: number): RateLimiter {
+export function createRateLimiter(perMinute: number, shared?: { redis: Redis; prefix: string }): RateLimiter {
   if (perMinute <= 0) return { consume: async () => ({ ok: true }) };
-  const limiter = new RateLimiterMemory({ points: perMinute, duration: 60 });
+  const memory = new RateLimiterMemory({ points: perMinute, duration: 60 });
+  const limiter = shared
+    ? new RateLimiterRedis({
+        storeClient: shared.redis,
+        keyPrefix: `${shared.prefix}rate`,
+        points: perMinute,
+        duration: 60,
+        insuranceLimiter: memory,
+      })
+    : memory;
   return {
     async consume(key) {
       try {

@@ -2,19 +2,21 @@
  * The deprecated HTTP+SSE transport (protocol 2024-11-05): `GET /sse` opens an event stream that
  * first names the POST endpoint (`/messages?sessionId=…`); answers to those POSTs arrive on the
  * stream. Kept for clients that still fall back to it. Same authentication as `/mcp`, and a
- * stream belongs to the principal that opened it.
+ * stream belongs to the principal that opened it. A POST that reaches a replica which does not
+ * hold the stream is handed to the one that does through the {@link SseRelay} (Redis).
  *
  * @example
  * ```ts
- * const sse = new LegacySseEndpoint(factory, { keepAliveMs: 25_000 });
+ * const sse = new LegacySseEndpoint(factory, { keepAliveMs: 25_000, relay, authInfoFor });
  * await sse.open(req, res, principal);                      // GET /sse
  * await sse.post(req, res, sessionId, body, principal, authInfo); // POST /messages?sessionId=…
  * ```
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuthInfo, McpServer } from '@modelcontextprotocol/server';
+import { type AuthInfo, type McpServer, parseJSONRPCMessage } from '@modelcontextprotocol/server';
 import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import type { Principal } from '../auth/principal.js';
+import type { SseRelay } from '../cluster/sseRelay.js';
 
 interface SseEntry {
   transport: SSEServerTransport;
@@ -29,6 +31,9 @@ export class LegacySseEndpoint {
     private readonly factory: () => McpServer,
     private readonly o: {
       keepAliveMs: number;
+      relay: SseRelay;
+      /** The SDK's view of a principal whose message was relayed from another replica. */
+      authInfoFor: (p: Principal) => AuthInfo;
       onCountChange?: (n: number) => void;
       onError?: (err: Error) => void;
     },
@@ -51,6 +56,7 @@ export class LegacySseEndpoint {
     const cleanup = () => {
       clearInterval(ping);
       if (this.streams.delete(id)) this.o.onCountChange?.(this.streams.size);
+      this.o.relay.unregister(id).catch((err: Error) => this.o.onError?.(err));
     };
     transport.onclose = cleanup;
     res.on('close', () => {
@@ -59,11 +65,20 @@ export class LegacySseEndpoint {
     });
     transport.onerror = (err) => this.o.onError?.(err);
     await server.connect(transport);
+    await this.o.relay.register(id, principal.key, (message, p) => {
+      if (p.key !== principal.key) return;
+      transport.handleMessage(message, { authInfo: this.o.authInfoFor(p) }).catch(() => {
+        // invalid messages were refused by the replica that received them; reported via onerror
+      });
+    });
     res.flushHeaders();
     return id;
   }
 
-  /** Delivers one POSTed JSON-RPC message; answers 404 for unknown streams and other users' streams. */
+  /**
+   * Delivers one POSTed JSON-RPC message, here or through the relay to the replica holding the
+   * stream; `false` (the caller answers 404) for unknown streams and other users' streams.
+   */
   async post(
     req: IncomingMessage,
     res: ServerResponse,
@@ -72,10 +87,26 @@ export class LegacySseEndpoint {
     principal: Principal,
     authInfo: AuthInfo,
   ): Promise<boolean> {
-    const entry = sessionId ? this.streams.get(sessionId) : undefined;
-    if (!entry || entry.principalKey !== principal.key) return false;
-    (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfo;
-    await entry.transport.handlePostMessage(req, res, parsedBody);
+    if (!sessionId) return false;
+    const entry = this.streams.get(sessionId);
+    if (entry) {
+      if (entry.principalKey !== principal.key) return false;
+      (req as IncomingMessage & { auth?: AuthInfo }).auth = authInfo;
+      await entry.transport.handlePostMessage(req, res, parsedBody);
+      return true;
+    }
+    if (!this.o.relay.shared) return false;
+    let message: unknown;
+    try {
+      message = parseJSONRPCMessage(parsedBody);
+    } catch {
+      res.writeHead(400, { 'content-type': 'application/json' }).end(
+        JSON.stringify({ jsonrpc: '2.0', error: { code: -32600, message: 'Invalid JSON-RPC message' }, id: null }),
+      );
+      return true;
+    }
+    if (!(await this.o.relay.forward(sessionId, principal, message))) return false;
+    res.writeHead(202).end('Accepted');
     return true;
   }
 

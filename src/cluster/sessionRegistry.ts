@@ -1,0 +1,124 @@
+/**
+ * Which 2025-era sessions are still alive. A signed session id ({@link SessionIds}) proves a
+ * replica issued it; the registry answers whether it was ended since — by `DELETE`, by staying
+ * idle for `idleMs`, or by being pushed out of a full table — and extends its idle time on use.
+ *
+ * - {@link MemorySessionRegistry}: this process only. With several replicas and no Redis, each
+ *   replica accepts any validly signed id, and `DELETE` or idle expiry only ends it where it
+ *   happened.
+ * - {@link RedisSessionRegistry}: one key per live session with the idle time as its TTL, so every
+ *   replica sees the same answer.
+ *
+ * @example
+ * ```ts
+ * const registry = new MemorySessionRegistry({ idleMs: 1_800_000, maxSessions: 10_000, maxAgeMs: 86_400_000 });
+ * await registry.opened(sid);
+ * await registry.touch(sid); // true while alive
+ * await registry.end(sid);   // touch now answers false
+ * ```
+ */
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+export interface SessionRegistry {
+  /** Records a session that was just opened. */
+  opened(id: string): Promise<void>;
+  /** `false` when the session was ended; otherwise extends its idle time and answers `true`. */
+  touch(id: string): Promise<boolean>;
+  /** Ends a session for every replica that shares this registry. */
+  end(id: string): Promise<void>;
+  close(): void;
+}
+
+export interface RegistryOptions {
+  idleMs: number;
+  maxSessions: number;
+  /** Ended ids older than a session's maximum age need not be remembered: their signature has expired. */
+  maxAgeMs: number;
+}
+
+export class MemorySessionRegistry implements SessionRegistry {
+  /** Live sessions by last use, least recently used first. */
+  private readonly live = new Map<string, number>();
+  /** Ended sessions by when they ended. */
+  private readonly ended = new Map<string, number>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly o: RegistryOptions) {
+    this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, o.idleMs)).unref();
+  }
+
+  async opened(id: string): Promise<void> {
+    this.use(id);
+  }
+
+  async touch(id: string): Promise<boolean> {
+    if (this.ended.has(id)) return false;
+    this.use(id);
+    return true;
+  }
+
+  async end(id: string): Promise<void> {
+    this.live.delete(id);
+    this.ended.set(id, Date.now());
+    // Bounded: beyond this many the oldest are forgotten (and then expire with their signature).
+    while (this.ended.size > this.o.maxSessions * 10) {
+      const oldest = this.ended.keys().next().value;
+      if (oldest === undefined) break;
+      this.ended.delete(oldest);
+    }
+  }
+
+  private use(id: string): void {
+    this.live.delete(id);
+    this.live.set(id, Date.now());
+    while (this.live.size > this.o.maxSessions) {
+      const oldest = this.live.keys().next().value;
+      if (oldest === undefined) break;
+      void this.end(oldest);
+    }
+  }
+
+  /** Ends idle sessions and forgets ended ids whose signature has expired anyway. */
+  sweep(now = Date.now()): void {
+    for (const [id, lastSeen] of this.live) {
+      if (lastSeen >= now - this.o.idleMs) break; // LRU order: the rest were used later
+      void this.end(id);
+    }
+    for (const [id, endedAt] of this.ended) {
+      if (endedAt >= now - this.o.maxAgeMs) break;
+      this.ended.delete(id);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+  }
+}
+
+export class RedisSessionRegistry implements SessionRegistry {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly o: Pick<RegistryOptions, 'idleMs'>,
+  ) {}
+
+  /** Session ids are bearer-like: only a hash of them is stored. */
+  private key(id: string): string {
+    return `${this.prefix}session:${createHash('sha256').update(id).digest('base64url').slice(0, 32)}`;
+  }
+
+  async opened(id: string): Promise<void> {
+    await this.redis.set(this.key(id), '1', 'PX', this.o.idleMs);
+  }
+
+  async touch(id: string): Promise<boolean> {
+    return (await this.redis.pexpire(this.key(id), this.o.idleMs)) === 1;
+  }
+
+  async end(id: string): Promise<void> {
+    await this.redis.del(this.key(id));
+  }
+
+  close(): void {}
+}

@@ -1,0 +1,193 @@
+/**
+ * State shared between replicas, piece by piece: signed session ids (what any replica can check
+ * alone), the session registry (what ends a session), and — with a real Redis — rate limits that
+ * hold across replicas and a start-up error that names REDIS_URL. The end-to-end proof with three
+ * replicas behind a proxy is test/replicas.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { SessionIds } from '../src/cluster/sessionIds.js';
+import { MemorySessionRegistry } from '../src/cluster/sessionRegistry.js';
+import { ConfigError, loadConfig } from '../src/config/config.js';
+import { type ResourceServer, startResourceServer } from '../src/resourceServer.js';
+import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
+import { captureLogs } from './helpers/logs.js';
+import { findRedis, MISSING_REDIS, type RedisServer, startRedis } from './helpers/redis.js';
+import { freePort, INIT_BODY, JSON_HEADERS, rpcBody, sampleStore, USERS } from './helpers/stack.js';
+
+const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
+
+describe('signed session ids', () => {
+  const ids = new SessionIds(SECRET, { maxAgeMs: 60_000 });
+  const alice = 'https://issuer|user-alice';
+
+  test('an id validates for the principal it was issued to, with its protocol version', () => {
+    const sid = ids.issue(alice, '2025-11-25');
+    assert.match(sid, /^[\x21-\x7e]+$/, 'visible ASCII only, as the spec requires');
+    assert.equal(ids.verify(sid, alice)?.protocolVersion, '2025-11-25');
+    assert.notEqual(ids.issue(alice, '2025-11-25'), sid, 'every id is unique');
+  });
+
+  test('another principal, another key, a changed payload or signature, or an old id: refused', () => {
+    const sid = ids.issue(alice, '2025-11-25');
+    assert.equal(ids.verify(sid, 'https://issuer|user-bob'), undefined);
+    assert.equal(new SessionIds(`${SECRET}x`, { maxAgeMs: 60_000 }).verify(sid, alice), undefined);
+    const [payload, mac] = sid.split('.') as [string, string];
+    const forged = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), v: '2024-11-05' }),
+    ).toString('base64url');
+    assert.equal(ids.verify(`${forged}.${mac}`, alice), undefined);
+    assert.equal(ids.verify(`${payload}.${mac.slice(0, -2)}AA`, alice), undefined);
+    assert.equal(ids.verify('not-a-session', alice), undefined);
+    assert.equal(ids.verify(`${'a'.repeat(600)}.b`, alice), undefined);
+    const later = new SessionIds(SECRET, { maxAgeMs: 60_000, now: () => Date.now() + 61_000 });
+    assert.equal(later.verify(sid, alice), undefined, 'older than the maximum age');
+  });
+
+  test('the memory registry ends sessions on end(), when idle, and when the table is full', async () => {
+    const registry = new MemorySessionRegistry({ idleMs: 1000, maxSessions: 2, maxAgeMs: 60_000 });
+    try {
+      await registry.opened('a');
+      assert.equal(await registry.touch('a'), true);
+      await registry.end('a');
+      assert.equal(await registry.touch('a'), false);
+      await registry.opened('b');
+      registry.sweep(Date.now() + 1500);
+      assert.equal(await registry.touch('b'), false, 'idle past idleMs');
+      await registry.opened('c');
+      await registry.opened('d');
+      await registry.opened('e');
+      assert.equal(await registry.touch('c'), false, 'least recently used, pushed out');
+      assert.equal(await registry.touch('e'), true);
+    } finally {
+      registry.close();
+    }
+  });
+});
+
+describe('two replicas without Redis', () => {
+  let issuer: TestIssuer;
+  const servers: ResourceServer[] = [];
+  let base: string;
+
+  async function start(env: Record<string, string>): Promise<ResourceServer> {
+    const port = await freePort();
+    base ??= `http://127.0.0.1:${port}`;
+    const rs = await startResourceServer(
+      loadConfig({ KC_ISSUER: issuer.issuer, MCP_SERVER_URL: base, PORT: String(port), ...env }),
+      { logger: captureLogs().logger, store: sampleStore() },
+    );
+    servers.push(rs);
+    return rs;
+  }
+
+  before(async () => {
+    issuer = await startTestIssuer();
+  });
+  after(async () => {
+    for (const rs of servers) await rs.close();
+    await issuer?.close();
+  });
+
+  test('with one MCP_SESSION_SECRET, a session opened on one continues on the other; with none, it does not', async () => {
+    const a = await start({ MCP_SESSION_SECRET: SECRET });
+    const b = await start({ MCP_SESSION_SECRET: SECRET });
+    const c = await start({});
+    const token = await issuer.sign({
+      iss: issuer.issuer,
+      aud: base,
+      sub: USERS.alice.sub,
+      email: USERS.alice.email,
+      scope: 'mcp:tools',
+    });
+    const headers = { ...JSON_HEADERS, authorization: `Bearer ${token}` };
+    const init = await fetch(`${a.url}/mcp`, { method: 'POST', headers, body: JSON.stringify(INIT_BODY()) });
+    assert.equal(init.status, 200);
+    const sid = init.headers.get('mcp-session-id') ?? '';
+    const list = (url: string) =>
+      fetch(`${url}/mcp`, {
+        method: 'POST',
+        headers: { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+      });
+    const onB = await list(b.url);
+    assert.equal(onB.status, 200);
+    const tools = (await rpcBody(onB)).result as { tools: Array<{ name: string }> };
+    assert.deepEqual(tools.tools.map((t) => t.name).sort(), ['fetch', 'search']);
+    assert.equal((await list(c.url)).status, 404, 'a replica with its own key does not know the session');
+  });
+});
+
+const redisBin = findRedis();
+if (!redisBin && process.env.CI) throw new Error(`Redis is required in CI: ${MISSING_REDIS}`);
+
+describe('with Redis', { skip: redisBin ? undefined : MISSING_REDIS }, () => {
+  let redis: RedisServer;
+  let issuer: TestIssuer;
+  const servers: ResourceServer[] = [];
+
+  before(async () => {
+    [redis, issuer] = await Promise.all([startRedis(redisBin ?? ''), startTestIssuer()]);
+  });
+  after(async () => {
+    for (const rs of servers) await rs.close();
+    await issuer?.close();
+    await redis?.stop();
+  });
+
+  test('the per-user rate limit holds across replicas: the 5th request of 4 per minute is refused, wherever it lands', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const env = {
+      KC_ISSUER: issuer.issuer,
+      MCP_SERVER_URL: base,
+      REDIS_URL: redis.url,
+      MCP_RATE_LIMIT_PER_MINUTE: '4',
+    };
+    for (const p of [port, await freePort()]) {
+      servers.push(
+        await startResourceServer(loadConfig({ ...env, PORT: String(p) }), {
+          logger: captureLogs().logger,
+          store: sampleStore(),
+        }),
+      );
+    }
+    const [a, b] = servers as [ResourceServer, ResourceServer];
+    const token = await issuer.sign({
+      iss: issuer.issuer,
+      aud: base,
+      sub: USERS.bob.sub,
+      scope: 'mcp:tools',
+    });
+    const ping = (url: string) =>
+      fetch(`${url}/mcp`, {
+        method: 'POST',
+        headers: { ...JSON_HEADERS, authorization: `Bearer ${token}`, 'mcp-protocol-version': '2025-11-25' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+      });
+    const statuses = [];
+    for (const url of [a.url, b.url, a.url, b.url]) statuses.push((await ping(url)).status);
+    assert.deepEqual(statuses, [200, 200, 200, 200]);
+    const refused = await ping(b.url);
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    const ready = (await (await fetch(`${a.url}/readyz`)).json()) as {
+      checks: { shared: { state: string } };
+    };
+    assert.equal(ready.checks.shared.state, 'ready');
+  });
+
+  test('an unreachable Redis stops start-up with a message naming REDIS_URL', async () => {
+    const port = await freePort();
+    const config = loadConfig({
+      KC_ISSUER: issuer.issuer,
+      MCP_SERVER_URL: `http://127.0.0.1:${port}`,
+      PORT: String(port),
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}/0`,
+    });
+    await assert.rejects(
+      startResourceServer(config, { logger: captureLogs().logger, store: sampleStore() }),
+      (err: Error) => err instanceof ConfigError && err.message.startsWith('REDIS_URL: cannot reach Redis'),
+    );
+  });
+});
