@@ -177,6 +177,57 @@ describe('deploy/compose.yaml (compose-go)', () => {
     assert.equal(mcp.depends_on?.keycloak?.condition, 'service_healthy');
   });
 
+  test('profile scale: MCP_REPLICAS replicas on PostgreSQL and Redis, configured as the server expects', () => {
+    const r = composeCheck(
+      '--file',
+      'deploy/compose.yaml',
+      '--env-file',
+      'deploy/.env.example',
+      '--env-file',
+      'deploy/scale.env.example',
+      '--json',
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const scaled = JSON.parse(r.stdout) as ComposeReport;
+    // COMPOSE_PROFILES=scale in the env file enables the two services, as in Docker Compose.
+    assert.deepEqual(scaled.services, ['keycloak', 'mcp', 'orders-db', 'postgres', 'redis', 'traefik']);
+    const mcp = scaled.project.services.mcp as ComposeService & { deploy?: { replicas?: number } };
+    assert.equal(mcp.deploy?.replicas, 3);
+    const env = mcp.environment as Record<string, string>;
+    // The server's own loader accepts the scaled configuration.
+    const config = loadConfig(env);
+    assert.equal(config.ordersStore, 'postgres');
+    assert.equal(config.redisUrl, 'redis://redis:6379/0');
+    const db = new URL(config.databaseUrl ?? '');
+    assert.equal(db.hostname, 'orders-db');
+    const ordersDb = scaled.project.services['orders-db'] as ComposeService;
+    const dbEnv = ordersDb.environment as Record<string, string>;
+    assert.equal(
+      decodeURIComponent(db.password),
+      dbEnv.POSTGRES_PASSWORD,
+      'the URL carries the database password',
+    );
+    assert.equal(db.pathname, `/${dbEnv.POSTGRES_DB}`);
+    assert.equal(mcp.depends_on?.['orders-db']?.condition, 'service_healthy');
+    assert.equal(mcp.depends_on?.redis?.condition, 'service_healthy');
+    // Replicas reach the database and Redis on an internal network; neither publishes a port.
+    for (const name of ['orders-db', 'redis']) {
+      const svc = scaled.project.services[name] as ComposeService & { ports?: unknown[]; networks?: object };
+      assert.ok(!svc.ports?.length, `${name} publishes no port`);
+      assert.deepEqual(Object.keys(svc.networks ?? {}), ['state']);
+    }
+    assert.ok(Object.keys((mcp as { networks?: object }).networks ?? {}).includes('state'));
+    const networks = (scaled.project as unknown as { networks: Record<string, { internal?: boolean }> })
+      .networks;
+    assert.equal(networks.state?.internal, true);
+
+    // Without the profile: one replica, SQLite, state in memory, and the two services not started.
+    assert.deepEqual(report.services, ['keycloak', 'mcp', 'postgres', 'traefik']);
+    const single = loadConfig(services.mcp?.environment as Record<string, string>);
+    assert.equal(single.ordersStore, 'sqlite');
+    assert.equal(single.redisUrl, undefined);
+  });
+
   test('Keycloak 26.7.3 in start mode on PostgreSQL, realm import with every placeholder set', () => {
     const kc = services.keycloak as ComposeService;
     assert.equal(kc.image, 'quay.io/keycloak/keycloak:26.7.3');
@@ -289,30 +340,36 @@ describe('deploy/compose.yaml (compose-go)', () => {
     );
   });
 
-  test('.env.example documents every variable compose.yaml reads, and only those', () => {
-    const example = readFileSync(join(ROOT, 'deploy', '.env.example'), 'utf8').split('\n');
+  test('.env.example and scale.env.example document every variable compose.yaml reads, and only those', () => {
     const compose = readFileSync(join(ROOT, 'deploy', 'compose.yaml'), 'utf8')
       .split('\n')
       .filter((line) => !line.trimStart().startsWith('#'))
       .join('\n');
     const used = new Set([...compose.matchAll(/(?<!\$)\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1] as string));
-    const defined = new Map<string, number>();
-    example.forEach((line, i) => {
-      const m = /^([A-Z_][A-Z0-9_]*)=/.exec(line);
-      if (m) defined.set(m[1] as string, i);
-    });
-    assert.deepEqual([...defined.keys()].sort(), [...used].sort());
-    for (const [name, i] of defined) {
-      // The comment block above the variable (consecutive variables share one).
-      let j = i - 1;
-      while (j >= 0 && /^[A-Z_][A-Z0-9_]*=/.test(example[j] as string)) j--;
-      assert.match(example[j] ?? '', /^# \S/, `${name} is explained in a comment`);
-      if (/PASSWORD|SECRET/.test(name)) {
-        let block = '';
-        for (let k = j; k >= 0 && (example[k] as string).startsWith('#'); k--) block += example[k];
-        assert.match(block, /DEV-ONLY/, `${name}'s default is marked DEV-ONLY`);
-      }
+    const defined = new Set<string>();
+    for (const file of ['.env.example', 'scale.env.example']) {
+      const example = readFileSync(join(ROOT, 'deploy', file), 'utf8').split('\n');
+      example.forEach((line, i) => {
+        const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
+        if (!m) return;
+        const name = m[1] as string;
+        const value = m[2] as string;
+        assert.ok(!defined.has(name), `${name} is set in one file only`);
+        defined.add(name);
+        // The comment block above the variable (consecutive variables share one).
+        let j = i - 1;
+        while (j >= 0 && /^[A-Z_][A-Z0-9_]*=/.test(example[j] as string)) j--;
+        assert.match(example[j] ?? '', /^# \S/, `${file}: ${name} is explained in a comment`);
+        if (/PASSWORD|SECRET/.test(name) && value !== '') {
+          let block = '';
+          for (let k = j; k >= 0 && (example[k] as string).startsWith('#'); k--) block += example[k];
+          assert.match(block, /DEV-ONLY/, `${file}: ${name}'s default is marked DEV-ONLY`);
+        }
+      });
     }
+    // COMPOSE_PROFILES is read by Docker Compose itself, not by compose.yaml.
+    defined.delete('COMPOSE_PROFILES');
+    assert.deepEqual([...defined].sort(), [...used].sort());
   });
 });
 

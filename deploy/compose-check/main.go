@@ -20,6 +20,7 @@
 //	go -C deploy/compose-check run .                        # checks ../compose.yaml with ../.env.example
 //	go -C deploy/compose-check run . --env-file ../.env     # with your own settings
 //	go -C deploy/compose-check run . --json                 # the resolved model, as JSON, on stdout
+//	go -C deploy/compose-check run . --profile scale        # with the services of a profile
 //
 // Exit status: 0 valid, 1 invalid (one line per problem on stderr), 2 usage error.
 // The --json output contains the resolved environment, secrets included (like `docker compose config`).
@@ -95,6 +96,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var envFiles stringList
 	flags.Var(&envFiles, "env-file", "env file for interpolation, repeatable (default ../.env.example)")
 	osEnv := flags.Bool("os-env", false, "also use this process's environment (it wins over env files, as in Docker Compose)")
+	var profiles stringList
+	flags.Var(&profiles, "profile", "enable a Compose profile, repeatable (like docker compose --profile)")
 	jsonOut := flags.Bool("json", false, "print the resolved model and the parsed mounted files as JSON")
 	if err := flags.Parse(args); err != nil {
 		return 2
@@ -107,7 +110,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		envFiles = stringList{"../.env.example"}
 	}
 
-	rep, problems := check(*file, envFiles, *osEnv)
+	rep, problems := check(*file, envFiles, profiles, *osEnv)
 	if len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintf(stderr, "compose-check: %s: %s\n", *file, p)
@@ -154,7 +157,7 @@ func describe(name string, s types.ServiceConfig, projectDir string) string {
 	return strings.Join(parts, "; ")
 }
 
-func check(file string, envFiles []string, osEnv bool) (*report, []string) {
+func check(file string, envFiles, profiles []string, osEnv bool) (*report, []string) {
 	hook := &warningHook{}
 	logrus.AddHook(hook)
 	logrus.SetOutput(io.Discard) // reported through the hook, as errors
@@ -175,6 +178,8 @@ func check(file string, envFiles []string, osEnv bool) (*report, []string) {
 		cli.WithConsistency(true),
 		cli.WithNormalization(true),
 		cli.WithInterpolation(true),
+		// --profile flags, else COMPOSE_PROFILES from the env files (as Docker Compose does).
+		cli.WithDefaultProfiles(profiles...),
 	)
 	options, err := cli.NewProjectOptions([]string{absFile}, optionFns...)
 	if err != nil {
