@@ -186,6 +186,19 @@ describe('keys: rotation, floods, authorization server outage', () => {
     assert.ok(fetches() - before <= 1, `${fetches() - before} JWKS fetches`);
   });
 
+  test('a token verified before is refused once the issuer drops its key (no stale verification cache)', async () => {
+    await new Promise((r) => setTimeout(r, 1100));
+    const oldKid = await k.issuer.rotate();
+    const token = await k.token('carol', {}, { kid: oldKid });
+    assert.equal(await callK(token), 200);
+    assert.equal(await callK(token), 200, 'served again (from the verified-token cache)');
+    await new Promise((r) => setTimeout(r, 1100));
+    const newKid = await k.issuer.rotate({ dropOld: true });
+    // A token with the new kid makes the server refetch the key set, which no longer has oldKid.
+    assert.equal(await callK(await k.token('alice', {}, { kid: newKid })), 200);
+    assert.equal(await callK(token), 401);
+  });
+
   test('authorization server down: cached keys still verify, /readyz says degraded', async () => {
     await k.issuer.stop();
     try {

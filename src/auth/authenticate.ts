@@ -1,6 +1,9 @@
 /**
  * The bearer check as one pipeline, each step in its own module and failing with a typed
  * {@link AuthError}: extract → verify (signature, issuer, audience, expiry) → principal → scope.
+ * A token that passed verification is remembered until it expires (at most a minute, and only
+ * while the key set is unchanged), so repeat requests skip the signature check; the scope is
+ * checked on every request.
  *
  * @example
  * ```ts
@@ -8,6 +11,8 @@
  * const principal = await authenticate(req.headersDistinct.authorization); // or throws AuthError
  * ```
  */
+
+import { VerifiedTokenCache } from './bearer/cache.js';
 import { extractBearer } from './bearer/extract.js';
 import { requireScope } from './bearer/scope.js';
 import { acceptedAudiences, verifyAccessToken } from './bearer/verify.js';
@@ -15,7 +20,7 @@ import type { KeyStore } from './jwks/keyStore.js';
 import { type ClaimsConfig, type Principal, principalFromClaims } from './principal.js';
 
 export interface AuthenticatorOptions extends ClaimsConfig {
-  keys: Pick<KeyStore, 'getKey'>;
+  keys: Pick<KeyStore, 'getKey' | 'generation'>;
   issuer: string;
   audiences: readonly string[];
   clockSkewSeconds: number;
@@ -26,12 +31,18 @@ export type Authenticator = (authorization: string | string[] | undefined) => Pr
 
 export function createAuthenticator(o: AuthenticatorOptions): Authenticator {
   const verifyOptions = { ...o, accepted: acceptedAudiences(o.audiences) };
+  const cache = new VerifiedTokenCache({ maxEntries: 10_000, maxTtlMs: 60_000 });
   return async (authorization) => {
     const header =
       Array.isArray(authorization) && authorization.length === 1 ? authorization[0] : authorization;
     const token = extractBearer(header);
-    const claims = await verifyAccessToken(token, verifyOptions);
-    const principal = principalFromClaims(claims, o);
+    let principal = cache.get(token, o.keys.generation);
+    if (!principal) {
+      const generation = o.keys.generation;
+      const claims = await verifyAccessToken(token, verifyOptions);
+      principal = principalFromClaims(claims, o);
+      cache.set(token, principal, generation);
+    }
     requireScope(principal.scopes, o.requiredScope);
     return principal;
   };

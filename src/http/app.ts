@@ -78,6 +78,8 @@ interface RequestLog {
   /** A long-lived event stream (GET /mcp, GET /sse): not counted as in-flight work. */
   stream?: boolean;
   rateLimited?: boolean;
+  /** The client closed the connection before the request was read or answered. */
+  clientAborted?: boolean;
   rpcMethod?: string;
   tool?: string;
   protocolVersion?: string;
@@ -204,6 +206,7 @@ export function createApp(deps: AppDeps): App {
         tool: log.tool,
         authFailure: log.authFailure,
         rateLimited: log.rateLimited,
+        clientAborted: log.clientAborted,
         ...(p && { iss: p.issuer, aud: p.audience, sub: p.subject, clientId: p.clientId, scopes: p.scopes }),
       },
       'request',
@@ -351,11 +354,32 @@ export function createApp(deps: AppDeps): App {
       if (!delivered) sendRpcError(res, 404, -32001, 'Session not found: open a new stream with GET /sse');
       return;
     }
-    const abort = new AbortController();
-    res.on('close', () => abort.abort());
-    const request = toWebRequest(req, url, parsed.raw, abort.signal);
-    const response = await endpoint.handle(request, parsed.body, principal, authInfo);
-    await sendWebResponse(res, response);
+    const reply = await endpoint.handle(
+      {
+        method,
+        headers: req.headers,
+        body: parsed.body,
+        // Built only when an SDK transport serves the request (2026 wire, event streams).
+        webRequest: () => {
+          const abort = new AbortController();
+          res.on('close', () => abort.abort());
+          return toWebRequest(req, url, parsed.raw, abort.signal);
+        },
+      },
+      principal,
+      authInfo,
+    );
+    if (reply instanceof Response) {
+      await sendWebResponse(res, reply);
+    } else {
+      for (const [k, v] of Object.entries(reply.headers)) res.setHeader(k, v);
+      if (reply.headers['content-type'] === 'text/event-stream') {
+        for (const [k, v] of Object.entries(STREAM_HEADERS)) res.setHeader(k, v);
+      }
+      res.setHeader('content-length', Buffer.byteLength(reply.body));
+      res.writeHead(reply.status);
+      res.end(reply.body);
+    }
   }
 
   async function handleReady(res: ServerResponse): Promise<void> {
@@ -440,6 +464,11 @@ export function createApp(deps: AppDeps): App {
       finish(req, res, url, log, started);
     });
     route(req, res, url, log).catch((err: unknown) => {
+      if (req.destroyed && (err as NodeJS.ErrnoException)?.code === 'ECONNRESET') {
+        // The client went away mid-request (it closed the connection): nothing to answer.
+        log.clientAborted = true;
+        return;
+      }
       logger.error(
         { event: 'unhandled', err: (err as Error)?.message, path: url.pathname },
         'request failed',

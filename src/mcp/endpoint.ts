@@ -21,21 +21,27 @@
  * const response = await endpoint.handle(request, parsedBody, principal, authInfo);
  * ```
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import {
   type AuthInfo,
+  classifyInboundRequest,
   createMcpHandler,
   type EventStore,
   isInitializeRequest,
-  isLegacyRequest,
+  type JSONRPCMessage,
   type LegacyHttpHandler,
   legacyStatelessFallback,
   type McpHttpHandler,
   type McpServer,
+  parseJSONRPCMessage,
+  SUPPORTED_PROTOCOL_VERSIONS,
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
 import type { Principal } from '../auth/principal.js';
 import type { SessionIds } from '../cluster/sessionIds.js';
 import type { SessionRegistry } from '../cluster/sessionRegistry.js';
+import { pooledFactory } from './serverPool.js';
+import { SharedServer } from './sharedServer.js';
 
 export interface EndpointOptions {
   sessionIds: SessionIds;
@@ -60,27 +66,63 @@ interface SessionEntry {
   lastSeen: number;
 }
 
+/** An HTTP request as the endpoint needs it; the web `Request` is only built when an SDK transport serves it. */
+export interface Inbound {
+  method: string;
+  headers: IncomingHttpHeaders;
+  /** The parsed JSON body of a POST; `undefined` otherwise. */
+  body: unknown;
+  webRequest: () => Request;
+}
+
+/** A complete answer written straight to the socket (no web `Response` round trip). */
+export interface DirectReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
 const NOT_FOUND = 'Session not found: start a new session with initialize';
+const MAX_BATCH = 100;
 
 /** JSON-RPC error response with an HTTP status. */
 export function rpcError(status: number, code: number, message: string, headers: HeadersInit = {}): Response {
   return Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status, headers });
 }
 
+function directError(
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): DirectReply {
+  return {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }),
+  };
+}
+
+function headerOf(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
 export class McpEndpoint {
   private readonly modern: McpHttpHandler;
   private readonly stateless: LegacyHttpHandler;
-  /** Sessions this replica holds a server for, least recently used first. */
+  /** Sessions this replica holds an SDK server for (GET streams, resumable streams), LRU first. */
   private readonly sessions = new Map<string, SessionEntry>();
   private readonly adopting = new Map<string, Promise<SessionEntry>>();
   private readonly sweeper: NodeJS.Timeout;
+  private shared: Promise<SharedServer> | undefined;
 
   constructor(
     private readonly factory: () => McpServer,
     private readonly o: EndpointOptions,
   ) {
     const onerror = (err: Error) => o.onError?.(err);
-    this.modern = createMcpHandler(factory, {
+    this.modern = createMcpHandler(pooledFactory(factory, 64), {
       legacy: 'reject',
       maxRequestBodySize: o.maxRequestBodySize,
       onerror,
@@ -94,30 +136,109 @@ export class McpEndpoint {
     return this.sessions.size;
   }
 
-  async handle(
-    request: Request,
-    parsedBody: unknown,
+  private sharedServer(): Promise<SharedServer> {
+    this.shared ??= SharedServer.start(this.factory);
+    return this.shared;
+  }
+
+  async handle(inbound: Inbound, principal: Principal, authInfo: AuthInfo): Promise<Response | DirectReply> {
+    const classified = classifyInboundRequest({
+      httpMethod: inbound.method,
+      protocolVersionHeader: headerOf(inbound.headers, 'mcp-protocol-version'),
+      mcpMethodHeader: headerOf(inbound.headers, 'mcp-method'),
+      mcpNameHeader: headerOf(inbound.headers, 'mcp-name'),
+      ...(inbound.body !== undefined && { body: inbound.body }),
+    });
+    const opts = { authInfo, parsedBody: inbound.body };
+    if (classified.kind !== 'legacy') return this.modern.fetch(inbound.webRequest(), opts);
+    const sid = headerOf(inbound.headers, 'mcp-session-id');
+    if (sid) return this.continueSession(sid, inbound, principal, authInfo);
+    if (inbound.method === 'POST') return this.direct(inbound, principal, authInfo, undefined);
+    // GET or DELETE without a session: the SDK's stateless answer (405).
+    return this.stateless(inbound.webRequest(), opts);
+  }
+
+  /**
+   * A 2025-era POST served by the process's shared server: the checks the SDK's Streamable HTTP
+   * transport makes (Accept, JSON-RPC shape, batch size, one `initialize`, MCP-Protocol-Version),
+   * then the messages, then one JSON body or one short SSE stream. A successful `initialize` opens
+   * a session when sessions are on.
+   */
+  private async direct(
+    inbound: Inbound,
     principal: Principal,
     authInfo: AuthInfo,
-  ): Promise<Response> {
-    const opts = { authInfo, parsedBody };
-    if (!(await isLegacyRequest(request, parsedBody, { maxRequestBodySize: this.o.maxRequestBodySize }))) {
-      return this.modern.fetch(request, opts);
+    sid: string | undefined,
+  ): Promise<DirectReply> {
+    const accept = headerOf(inbound.headers, 'accept') ?? '';
+    if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
+      return directError(
+        406,
+        -32000,
+        'Not Acceptable: Client must accept both application/json and text/event-stream',
+      );
     }
-    const sid = request.headers.get('mcp-session-id');
-    if (sid) return this.continueSession(sid, request, principal, opts);
-    if (request.method === 'POST' && this.o.sessions && isInitializeRequest(parsedBody)) {
-      return this.openSession(request, principal, parsedBody.params.protocolVersion, opts);
+    const batch = Array.isArray(inbound.body);
+    const raw = batch ? (inbound.body as unknown[]) : [inbound.body];
+    if (raw.length > MAX_BATCH) {
+      return directError(400, -32600, `Invalid Request: Batch must not exceed ${MAX_BATCH} messages`);
     }
-    return this.stateless(request, opts);
+    let messages: JSONRPCMessage[];
+    try {
+      messages = raw.map((m) => parseJSONRPCMessage(m));
+    } catch {
+      return directError(400, -32700, 'Parse error: Invalid JSON-RPC message');
+    }
+    const initialize = messages.some((m) => isInitializeRequest(m));
+    if (initialize) {
+      if (sid) return directError(400, -32600, 'Invalid Request: Server already initialized');
+      if (messages.length > 1) {
+        return directError(400, -32600, 'Invalid Request: Only one initialization request is allowed');
+      }
+    } else {
+      const version = headerOf(inbound.headers, 'mcp-protocol-version');
+      if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+        return directError(
+          400,
+          -32000,
+          `Bad Request: Unsupported protocol version: ${version.slice(0, 40)} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+        );
+      }
+    }
+    const responses = await (await this.sharedServer()).dispatch(messages, authInfo);
+    if (responses.length === 0) return { status: 202, headers: {}, body: '' };
+    const headers: Record<string, string> = {};
+    const first = responses[0] as { result?: { protocolVersion?: unknown } };
+    if (initialize && this.o.sessions && typeof first.result?.protocolVersion === 'string') {
+      const newSid = this.o.sessionIds.issue(principal.key, first.result.protocolVersion);
+      try {
+        await this.o.registry.opened(newSid);
+      } catch (err) {
+        this.o.onError?.(err as Error);
+        return directError(503, -32000, 'Session store unavailable: retry shortly', { 'retry-after': '2' });
+      }
+      headers['mcp-session-id'] = newSid;
+    } else if (sid) {
+      headers['mcp-session-id'] = sid;
+    }
+    if (this.o.jsonResponses) {
+      headers['content-type'] = 'application/json';
+      return { status: 200, headers, body: JSON.stringify(batch ? responses : first) };
+    }
+    headers['content-type'] = 'text/event-stream';
+    return {
+      status: 200,
+      headers,
+      body: responses.map((r) => `event: message\ndata: ${JSON.stringify(r)}\n\n`).join(''),
+    };
   }
 
   private async continueSession(
     sid: string,
-    request: Request,
+    inbound: Inbound,
     principal: Principal,
-    opts: { authInfo: AuthInfo; parsedBody: unknown },
-  ): Promise<Response> {
+    authInfo: AuthInfo,
+  ): Promise<Response | DirectReply> {
     // Forged, expired and other users' ids answer exactly like a session that does not exist.
     const claims = this.o.sessionIds.verify(sid, principal.key);
     if (!claims) return rpcError(404, -32001, NOT_FOUND);
@@ -132,7 +253,8 @@ export class McpEndpoint {
       await this.closeSession(sid);
       return rpcError(404, -32001, NOT_FOUND);
     }
-    if (request.method === 'DELETE') {
+    const opts = { authInfo, parsedBody: inbound.body };
+    if (inbound.method === 'DELETE') {
       try {
         await this.o.registry.end(sid);
       } catch (err) {
@@ -141,8 +263,11 @@ export class McpEndpoint {
       }
       const entry = this.sessions.get(sid);
       if (!entry) return new Response(null, { status: 200 });
-      return entry.transport.handleRequest(request, opts);
+      return entry.transport.handleRequest(inbound.webRequest(), opts);
     }
+    // POSTs need no per-session server, unless their SSE events are kept for resumption.
+    const resumable = this.o.eventStore !== undefined && !this.o.jsonResponses;
+    if (inbound.method === 'POST' && !resumable) return this.direct(inbound, principal, authInfo, sid);
     let entry = this.sessions.get(sid);
     if (entry) {
       // Keep the map in LRU order (Map iterates in insertion order).
@@ -157,7 +282,7 @@ export class McpEndpoint {
       }
     }
     entry.lastSeen = Date.now();
-    return entry.transport.handleRequest(request, opts);
+    return entry.transport.handleRequest(inbound.webRequest(), opts);
   }
 
   private newTransport(sid: string): WebStandardStreamableHTTPServerTransport {
@@ -184,32 +309,11 @@ export class McpEndpoint {
     this.o.onSessionCountChange?.(this.sessions.size);
   }
 
-  private async openSession(
-    request: Request,
-    principal: Principal,
-    protocolVersion: string,
-    opts: { authInfo: AuthInfo; parsedBody: unknown },
-  ): Promise<Response> {
-    const sid = this.o.sessionIds.issue(principal.key, protocolVersion);
-    try {
-      await this.o.registry.opened(sid);
-    } catch (err) {
-      this.o.onError?.(err as Error);
-      return rpcError(503, -32000, 'Session store unavailable: retry shortly', { 'retry-after': '2' });
-    }
-    const server = this.factory();
-    const transport = this.newTransport(sid);
-    await server.connect(transport);
-    const response = await transport.handleRequest(request, opts);
-    if (response.ok) this.hold(sid, { transport, server, lastSeen: Date.now() });
-    else await server.close().catch(() => {});
-    return response;
-  }
-
   /**
-   * Builds this replica's server and transport for a session opened elsewhere: an internal
-   * `initialize` with the session's protocol version, then `notifications/initialized`, exactly as
-   * the client sent them to the replica that opened it. Concurrent requests share one adoption.
+   * Builds this replica's SDK server and transport for a session (for its event stream, or its
+   * resumable responses): an internal `initialize` with the session's protocol version, then
+   * `notifications/initialized`, as the client sent them when it opened the session. Concurrent
+   * requests share one adoption.
    */
   private adopt(sid: string, protocolVersion: string): Promise<SessionEntry> {
     const pending = this.adopting.get(sid);
@@ -278,5 +382,6 @@ export class McpEndpoint {
     clearInterval(this.sweeper);
     await Promise.all([...this.sessions.keys()].map((id) => this.closeSession(id)));
     await this.modern.close();
+    if (this.shared) await (await this.shared).close();
   }
 }

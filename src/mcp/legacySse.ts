@@ -100,15 +100,13 @@ export class LegacySseEndpoint {
     try {
       message = parseJSONRPCMessage(parsedBody);
     } catch {
-      res
-        .writeHead(400, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            jsonrpc: '2.0',
-            error: { code: -32600, message: 'Invalid JSON-RPC message' },
-            id: null,
-          }),
-        );
+      res.writeHead(400, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          error: { code: -32600, message: 'Invalid JSON-RPC message' },
+          id: null,
+        }),
+      );
       return true;
     }
     if (!(await this.o.relay.forward(sessionId, principal, message))) return false;

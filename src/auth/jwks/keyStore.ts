@@ -62,6 +62,8 @@ export class KeyStore {
   private lastAttempt = 0;
   private lastError: string | undefined;
   private inflight: Promise<void> | undefined;
+  private keySet = '';
+  private keyGeneration = 0;
 
   constructor(options: KeyStoreOptions) {
     this.opts = { maxAgeMs: 10 * 60_000, cooldownMs: 30_000, timeoutMs: 5000, now: Date.now, ...options };
@@ -88,6 +90,11 @@ export class KeyStore {
       return this.local(header, token);
     }
   };
+
+  /** Changes whenever a fetch brings a different key set (cached verifications are then void). */
+  get generation(): number {
+    return this.keyGeneration;
+  }
 
   /** Fetches keys now (coalescing concurrent callers). Rejects when nothing could be fetched. */
   refresh(): Promise<void> {
@@ -119,6 +126,11 @@ export class KeyStore {
       const url = this.jwksUrl ?? (await this.discoverJwksUrl());
       const doc = await fetchJson(url, { timeoutMs: this.opts.timeoutMs });
       const local = createLocalJWKSet(doc as JSONWebKeySet); // validates the set's shape
+      const keySet = JSON.stringify(local.jwks().keys);
+      if (keySet !== this.keySet) {
+        this.keySet = keySet;
+        this.keyGeneration += 1;
+      }
       this.jwksUrl = url;
       this.local = local;
       this.fetchedAt = this.opts.now();

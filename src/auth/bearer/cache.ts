@@ -1,0 +1,60 @@
+/**
+ * Verified-token cache: a token that passed the whole check (signature, issuer, audience, expiry)
+ * is not verified again on every request. An entry lives until the token expires, at most
+ * `maxTtlMs`, and only while the issuer's key set is the one it was verified against (a rotation
+ * that drops a key voids every entry). Keys are SHA-256 hashes of tokens, never the tokens.
+ * Bounded: beyond `maxEntries` the oldest entry goes.
+ *
+ * @example
+ * ```ts
+ * const cache = new VerifiedTokenCache({ maxEntries: 10_000, maxTtlMs: 60_000 });
+ * const hit = cache.get(token, keys.generation);           // Principal or undefined
+ * if (!hit) cache.set(token, principal, keys.generation);  // after a full verification
+ * ```
+ */
+import { createHash } from 'node:crypto';
+import type { Principal } from '../principal.js';
+
+interface Entry {
+  principal: Principal;
+  until: number;
+  generation: number;
+}
+
+export class VerifiedTokenCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly o: { maxEntries: number; maxTtlMs: number; now?: () => number }) {}
+
+  private key(token: string): string {
+    return createHash('sha256').update(token).digest('base64url');
+  }
+
+  get(token: string, generation: number): Principal | undefined {
+    const key = this.key(token);
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.generation !== generation || (this.o.now?.() ?? Date.now()) >= entry.until) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.principal;
+  }
+
+  set(token: string, principal: Principal, generation: number): void {
+    const now = this.o.now?.() ?? Date.now();
+    // `expiresAt` is the token's `exp` in seconds: never past it, whatever the clock-skew leeway.
+    const until = Math.min(principal.expiresAt * 1000, now + this.o.maxTtlMs);
+    if (until <= now) return;
+    this.entries.set(this.key(token), { principal, until, generation });
+    while (this.entries.size > this.o.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest === undefined) break;
+      this.entries.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

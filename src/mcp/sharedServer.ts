@@ -1,0 +1,124 @@
+/**
+ * One long-lived SDK server per process for 2025-era POSTs. The SDK's documented stateless
+ * pattern builds a server, its tool schemas and a transport for every request. Here one
+ * `McpServer` from the same factory stays connected to an in-process {@link Transport} that
+ * multiplexes requests: each incoming JSON-RPC request gets an internal id (so concurrent requests
+ * that reuse the same id cannot collide), goes through the SDK's protocol layer exactly as from any
+ * transport — method dispatch, input validation, tool call, output validation — and its response
+ * is handed back with the client's id restored. The caller's `AuthInfo` travels with each message,
+ * as the SDK's HTTP transports pass it.
+ *
+ * @example
+ * ```ts
+ * const shared = await SharedServer.start(factory);
+ * const responses = await shared.dispatch([{ jsonrpc: '2.0', id: 1, method: 'tools/list' }], authInfo);
+ * ```
+ */
+import type {
+  AuthInfo,
+  JSONRPCMessage,
+  McpServer,
+  RequestId,
+  Transport,
+  TransportSendOptions,
+} from '@modelcontextprotocol/server';
+import {
+  isJSONRPCErrorResponse,
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+} from '@modelcontextprotocol/server';
+
+interface Pending {
+  originalId: RequestId;
+  resolve: (message: JSONRPCMessage) => void;
+}
+
+class MultiplexTransport implements Transport {
+  onmessage?: Transport['onmessage'];
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  async start(): Promise<void> {}
+
+  async close(): Promise<void> {
+    for (const [id, p] of this.pending) {
+      p.resolve({
+        jsonrpc: '2.0',
+        id: p.originalId,
+        error: { code: -32603, message: 'Server shutting down' },
+      });
+      this.pending.delete(id);
+    }
+    this.onclose?.();
+  }
+
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    if (!isJSONRPCResultResponse(message) && !isJSONRPCErrorResponse(message)) {
+      // Notifications or requests related to a request (progress, logging, sampling): this
+      // server's tools send none, and a one-shot HTTP answer has nowhere to put them.
+      void options;
+      return;
+    }
+    const id = typeof message.id === 'number' ? message.id : undefined;
+    const p = id === undefined ? undefined : this.pending.get(id);
+    if (!p || id === undefined) return;
+    this.pending.delete(id);
+    p.resolve({ ...message, id: p.originalId } as JSONRPCMessage);
+  }
+
+  /** Delivers a request and resolves with its response. */
+  request(message: JSONRPCMessage & { id: RequestId }, authInfo: AuthInfo): Promise<JSONRPCMessage> {
+    const id = this.nextId++;
+    if (this.nextId > Number.MAX_SAFE_INTEGER - 1) this.nextId = 1;
+    return new Promise((resolve) => {
+      this.pending.set(id, { originalId: message.id, resolve });
+      this.onmessage?.({ ...message, id } as JSONRPCMessage, { authInfo });
+    });
+  }
+
+  /** Delivers a notification (or a client's response): no answer. */
+  notify(message: JSONRPCMessage, authInfo: AuthInfo): void {
+    this.onmessage?.(message, { authInfo });
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+}
+
+export class SharedServer {
+  private constructor(
+    private readonly server: McpServer,
+    private readonly transport: MultiplexTransport,
+  ) {}
+
+  static async start(factory: () => McpServer): Promise<SharedServer> {
+    const server = factory();
+    const transport = new MultiplexTransport();
+    await server.connect(transport);
+    return new SharedServer(server, transport);
+  }
+
+  /**
+   * Serves already-validated JSON-RPC messages; resolves with the responses to its requests, in
+   * order (empty when there were only notifications or responses).
+   */
+  async dispatch(messages: JSONRPCMessage[], authInfo: AuthInfo): Promise<JSONRPCMessage[]> {
+    const answers: Promise<JSONRPCMessage>[] = [];
+    for (const message of messages) {
+      if (isJSONRPCRequest(message)) answers.push(this.transport.request(message, authInfo));
+      else this.transport.notify(message, authInfo);
+    }
+    return Promise.all(answers);
+  }
+
+  get inFlight(): number {
+    return this.transport.inFlight;
+  }
+
+  async close(): Promise<void> {
+    await this.server.close();
+  }
+}
