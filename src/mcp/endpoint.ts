@@ -122,7 +122,7 @@ export class McpEndpoint {
     private readonly o: EndpointOptions,
   ) {
     const onerror = (err: Error) => o.onError?.(err);
-    this.modern = createMcpHandler(pooledFactory(factory, 64), {
+    this.modern = createMcpHandler(pooledFactory(factory, 16), {
       legacy: 'reject',
       maxRequestBodySize: o.maxRequestBodySize,
       onerror,

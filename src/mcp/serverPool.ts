@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * const handler = createMcpHandler(pooledFactory(createServerFactory(deps), 64), { legacy: 'reject' });
+ * const handler = createMcpHandler(pooledFactory(createServerFactory(deps), 16), { legacy: 'reject' });
  * ```
  */
 import type { McpServer } from '@modelcontextprotocol/server';
