@@ -107,7 +107,14 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
       err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
-  await listenOrExplain(server, config.port, config.host, 'PORT');
+  try {
+    await listenOrExplain(server, config.port, config.host, 'PORT');
+  } catch (err) {
+    await app.close();
+    await shared.close();
+    if (!opts.store) await store.close();
+    throw err;
+  }
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
   const url = `http://${host}:${port}`;

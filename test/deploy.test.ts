@@ -194,8 +194,11 @@ describe('deploy/compose.yaml (compose-go)', () => {
     const mcp = scaled.project.services.mcp as ComposeService & { deploy?: { replicas?: number } };
     assert.equal(mcp.deploy?.replicas, 3);
     const env = mcp.environment as Record<string, string>;
-    // The server's own loader accepts the scaled configuration.
-    const config = loadConfig(env);
+    // The signing key is left for the user to generate: without it the server refuses to start.
+    assert.equal(env.MCP_SESSION_SECRET, '');
+    assert.throws(() => loadConfig(env), /MCP_SESSION_SECRET: is not set, but REDIS_URL is/);
+    // With one, the server's own loader accepts the scaled configuration.
+    const config = loadConfig({ ...env, MCP_SESSION_SECRET: 'x'.repeat(48) });
     assert.equal(config.ordersStore, 'postgres');
     assert.equal(config.redisUrl, 'redis://redis:6379/0');
     const db = new URL(config.databaseUrl ?? '');

@@ -13,7 +13,16 @@ import { type ResourceServer, startResourceServer } from '../src/resourceServer.
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
 import { captureLogs } from './helpers/logs.js';
 import { findRedis, MISSING_REDIS, type RedisServer, startRedis } from './helpers/redis.js';
-import { freePort, INIT_BODY, JSON_HEADERS, rpcBody, sampleStore, USERS } from './helpers/stack.js';
+import {
+  freePort,
+  INIT_BODY,
+  JSON_HEADERS,
+  rpcBody,
+  type Stack,
+  sampleStore,
+  startStack,
+  USERS,
+} from './helpers/stack.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
 
@@ -142,6 +151,7 @@ describe('with Redis', { skip: redisBin ? undefined : MISSING_REDIS }, () => {
       KC_ISSUER: issuer.issuer,
       MCP_SERVER_URL: base,
       REDIS_URL: redis.url,
+      MCP_SESSION_SECRET: SECRET,
       MCP_RATE_LIMIT_PER_MINUTE: '4',
     };
     for (const p of [port, await freePort()]) {
@@ -177,6 +187,59 @@ describe('with Redis', { skip: redisBin ? undefined : MISSING_REDIS }, () => {
     assert.equal(ready.checks.shared.state, 'ready');
   });
 
+  test('default JSON mode: a session opened on one replica continues on another, and a DELETE there ends it on both', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const env = {
+      KC_ISSUER: issuer.issuer,
+      MCP_SERVER_URL: base,
+      REDIS_URL: redis.url,
+      MCP_SESSION_SECRET: SECRET,
+    };
+    const a = await startResourceServer(loadConfig({ ...env, PORT: String(port) }), {
+      logger: captureLogs().logger,
+      store: sampleStore(),
+    });
+    servers.push(a);
+    const b = await startResourceServer(loadConfig({ ...env, PORT: String(await freePort()) }), {
+      logger: captureLogs().logger,
+      store: sampleStore(),
+    });
+    servers.push(b);
+    const token = await issuer.sign({
+      iss: issuer.issuer,
+      aud: base,
+      sub: USERS.alice.sub,
+      email: USERS.alice.email,
+      scope: 'mcp:tools',
+    });
+    const headers = { ...JSON_HEADERS, authorization: `Bearer ${token}` };
+    const init = await fetch(`${a.url}/mcp`, { method: 'POST', headers, body: JSON.stringify(INIT_BODY()) });
+    assert.equal(init.status, 200);
+    assert.match(init.headers.get('content-type') ?? '', /application\/json/);
+    const sid = init.headers.get('mcp-session-id') ?? '';
+    const session = { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' };
+    const list = (url: string) =>
+      fetch(`${url}/mcp`, {
+        method: 'POST',
+        headers: session,
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+      });
+    assert.equal((await list(b.url)).status, 200);
+    assert.equal((await fetch(`${b.url}/mcp`, { method: 'DELETE', headers: session })).status, 200);
+    assert.equal((await list(a.url)).status, 404, 'ended for every replica');
+    assert.equal((await list(b.url)).status, 404);
+  });
+
+  test('REDIS_URL without MCP_SESSION_SECRET is refused: replicas must share the signing key', () => {
+    assert.throws(
+      () => loadConfig({ KC_ISSUER: issuer.issuer, REDIS_URL: redis.url }),
+      (err: Error) =>
+        err instanceof ConfigError &&
+        err.message.startsWith('MCP_SESSION_SECRET: is not set, but REDIS_URL is'),
+    );
+  });
+
   test('an unreachable Redis stops start-up with a message naming REDIS_URL', async () => {
     const port = await freePort();
     const config = loadConfig({
@@ -184,10 +247,65 @@ describe('with Redis', { skip: redisBin ? undefined : MISSING_REDIS }, () => {
       MCP_SERVER_URL: `http://127.0.0.1:${port}`,
       PORT: String(port),
       REDIS_URL: `redis://127.0.0.1:${await freePort()}/0`,
+      MCP_SESSION_SECRET: SECRET,
     });
     await assert.rejects(
       startResourceServer(config, { logger: captureLogs().logger, store: sampleStore() }),
       (err: Error) => err instanceof ConfigError && err.message.startsWith('REDIS_URL: cannot reach Redis'),
     );
+  });
+});
+
+describe('the shared server of the 2025 fast path', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ MCP_RATE_LIMIT_PER_MINUTE: '0' });
+  });
+  after(() => stack?.close());
+
+  test('concurrent requests of two users with the same JSON-RPC id, and cancellations naming it, each get their own answer', async () => {
+    const tokens = { alice: await stack.token('alice'), bob: await stack.token('bob') };
+    const own = async (email: string) =>
+      (await stack.rs.store.search('chocolate', { kind: 'customer', email }, 10)).map((h) => h.id);
+    const expected = { alice: await own('alice@example.com'), bob: await own('bob@example.com') };
+    assert.notDeepEqual(expected.alice, expected.bob);
+    const post = (user: 'alice' | 'bob', body: unknown) =>
+      fetch(`${stack.base}/mcp`, {
+        method: 'POST',
+        headers: {
+          ...JSON_HEADERS,
+          authorization: `Bearer ${tokens[user]}`,
+          'mcp-protocol-version': '2025-11-25',
+        },
+        body: JSON.stringify(body),
+      });
+    const call = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'search', arguments: { query: 'chocolate' } },
+    };
+    const cancel = {
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId: 1, reason: 'test' },
+    };
+    const runs = Array.from({ length: 40 }, async (_, i) => {
+      const user = i % 2 === 0 ? 'alice' : 'bob';
+      if (i % 4 === 1) assert.equal((await post(user, cancel)).status, 202);
+      const res = await post(user, call);
+      assert.equal(res.status, 200);
+      const body = (await rpcBody(res)) as {
+        id: number;
+        result: { structuredContent: { results: Array<{ id: string }> } };
+      };
+      assert.equal(body.id, 1);
+      assert.deepEqual(
+        body.result.structuredContent.results.map((r) => r.id),
+        expected[user],
+        `${user} got exactly their own orders`,
+      );
+    });
+    await Promise.all(runs);
   });
 });

@@ -4,14 +4,18 @@
  * `<prefix>events:<streamId>` (capped, expiring after `ttlMs`); a client that lost its stream
  * reconnects with `Last-Event-ID` — to any replica — and gets the events it missed.
  *
- * Event ids are `<streamId>.<redis entry id>`, so the stream is found from the id alone.
+ * Event ids are `<streamId>.<redis entry id>`, so the stream is found from the id alone. Each
+ * session gets its own key space ({@link RedisEventStore.forSession}, keyed by a hash of the
+ * session id): an event id from another session — or the SDK's fixed id of the standalone GET
+ * stream, which every session shares — never reaches this session's events.
  *
  * @example
  * ```ts
  * const events = new RedisEventStore(redis, 'sample-mcp:', { ttlMs: 300_000 });
- * new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator, eventStore: events });
+ * new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator, eventStore: events.forSession(sid) });
  * ```
  */
+import { createHash } from 'node:crypto';
 import type { EventStore, JSONRPCMessage } from '@modelcontextprotocol/server';
 import type { Redis } from 'ioredis';
 
@@ -24,6 +28,12 @@ export class RedisEventStore implements EventStore {
     private readonly prefix: string,
     private readonly o: { ttlMs: number; maxEventsPerStream?: number },
   ) {}
+
+  /** The store of one session's streams. */
+  forSession(sessionId: string): RedisEventStore {
+    const hash = createHash('sha256').update(sessionId).digest('base64url').slice(0, 32);
+    return new RedisEventStore(this.redis, `${this.prefix}session:${hash}:`, this.o);
+  }
 
   private key(streamId: string): string {
     return `${this.prefix}events:${streamId}`;

@@ -28,8 +28,10 @@ export async function connectRedis(url: string, opts: { connectTimeoutMs?: numbe
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: opts.connectTimeoutMs ?? 5000,
-    // A command waits for at most one reconnection attempt, then fails (no unbounded queue).
+    // A command waits for at most one reconnection attempt, and never longer than a second:
+    // a Redis that stops answering costs requests a bounded delay (then 503 or the fallback).
     maxRetriesPerRequest: 1,
+    commandTimeout: 1000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
   redis.on('error', () => {}); // reported through failed commands and /readyz

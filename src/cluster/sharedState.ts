@@ -2,7 +2,8 @@
  * What replicas must share, built once from the configuration: the key that signs session ids,
  * the session registry, the resumable-stream event store, the legacy SSE relay and the rate-limit
  * store. Without `REDIS_URL` everything lives in this process (one replica, or several that each
- * accept the others' session ids when they share `MCP_SESSION_SECRET`); with it, in Redis.
+ * accept the others' session ids when they share `MCP_SESSION_SECRET`); with it, in Redis (and
+ * `MCP_SESSION_SECRET` is required).
  *
  * @example
  * ```ts
@@ -12,7 +13,6 @@
  * ```
  */
 import { randomBytes } from 'node:crypto';
-import type { EventStore } from '@modelcontextprotocol/server';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
@@ -27,7 +27,7 @@ export interface SharedState {
   sessionIds: SessionIds;
   sessions: SessionRegistry;
   /** Only with Redis: events of SSE responses, for `Last-Event-ID` resumption on any replica. */
-  events: EventStore | undefined;
+  events: RedisEventStore | undefined;
   sseRelay: SseRelay;
   redis: Redis | undefined;
   /** For `/readyz`. */
@@ -37,14 +37,6 @@ export interface SharedState {
 
 /** How long events of a response stream can be replayed. */
 const EVENT_TTL_MS = 5 * 60_000;
-
-async function sharedSecret(redis: Redis, prefix: string): Promise<string> {
-  const key = `${prefix}session-secret`;
-  await redis.set(key, randomBytes(48).toString('base64url'), 'NX');
-  const secret = await redis.get(key);
-  if (!secret) throw new Error('Redis lost the session secret it just stored');
-  return secret;
-}
 
 export async function createSharedState(config: Config, logger: Logger): Promise<SharedState> {
   const registryOptions = {
@@ -60,21 +52,23 @@ export async function createSharedState(config: Config, logger: Logger): Promise
         'MCP_SESSION_SECRET is not set: session ids are signed with a key of this process (sessions end on restart and are not valid on other replicas)',
       );
     }
+    const sessions = new MemorySessionRegistry(registryOptions);
     return {
       kind: 'memory',
       sessionIds: new SessionIds(config.sessionSecret ?? randomBytes(48), registryOptions),
-      sessions: new MemorySessionRegistry(registryOptions),
+      sessions,
       events: undefined,
       sseRelay: new LocalSseRelay(),
       redis: undefined,
       check: async () => ({ state: 'memory' }),
-      close: async () => {},
+      close: async () => sessions.close(),
     };
   }
   const redis = await connectRedis(config.redisUrl);
   redis.on('error', onError);
   const prefix = config.redisKeyPrefix;
-  const secret = config.sessionSecret ?? (await sharedSecret(redis, prefix));
+  // Required with Redis (the configuration refuses otherwise): one key all replicas share.
+  const secret = config.sessionSecret ?? randomBytes(48);
   const sseRelay = new RedisSseRelay(redis, prefix, onError);
   logger.info(
     { event: 'shared_state', redis: redactRedisUrl(config.redisUrl), prefix },
@@ -97,7 +91,8 @@ export async function createSharedState(config: Config, logger: Logger): Promise
     },
     close: async () => {
       await sseRelay.close();
-      redis.disconnect();
+      // QUIT lets commands already sent (stream unregistrations) finish first.
+      await redis.quit().catch(() => redis.disconnect());
     },
   };
 }

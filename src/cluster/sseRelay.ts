@@ -84,7 +84,10 @@ export class RedisSseRelay implements SseRelay {
   private async refresh(): Promise<void> {
     if (this.local.size === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const id of this.local.keys()) pipeline.pexpire(this.ownerKey(id), OWNER_TTL_MS);
+    // SET, not PEXPIRE: after a Redis restart the owner keys are back within one period.
+    for (const [id, { principalKey }] of this.local) {
+      pipeline.set(this.ownerKey(id), principalKey, 'PX', OWNER_TTL_MS);
+    }
     await pipeline.exec().catch((err: Error) => this.onError(err));
   }
 

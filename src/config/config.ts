@@ -72,8 +72,8 @@ export interface Config {
   /** Sessions held in memory per replica (least recently used first out). */
   readonly maxSessions: number;
   /**
-   * Key that signs session ids so every replica can validate them; `undefined`: taken from Redis
-   * when configured (shared), else a random key per process (sessions then live on one replica).
+   * Key that signs session ids so every replica can validate them (required with Redis);
+   * `undefined`: a random key per process (sessions then live on one replica).
    */
   readonly sessionSecret: string | undefined;
   /** Redis for state shared between replicas (`REDIS_URL`); `undefined` keeps it in memory. */
@@ -286,6 +286,13 @@ export function loadConfig(env: Env): Config {
     );
   }
   const sessionSecret = read(env, 'MCP_SESSION_SECRET');
+  if (redisUrl !== undefined && sessionSecret === undefined) {
+    throw new ConfigError(
+      'MCP_SESSION_SECRET',
+      'is not set, but REDIS_URL is: replicas must share the key that signs session ids',
+      'set the same 32+ random characters on every replica, e.g. the output of: openssl rand -base64 48',
+    );
+  }
   if (sessionSecret !== undefined && sessionSecret.length < 32) {
     throw new ConfigError(
       'MCP_SESSION_SECRET',

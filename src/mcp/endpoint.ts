@@ -47,7 +47,7 @@ export interface EndpointOptions {
   sessionIds: SessionIds;
   registry: SessionRegistry;
   /** Resumable SSE responses (`Last-Event-ID`), when a shared event store is configured. */
-  eventStore?: EventStore;
+  eventStore?: { forSession(sessionId: string): EventStore };
   /** A session's server and transport are dropped from this replica's memory after this long unused. */
   idleMs: number;
   maxSessions: number;
@@ -267,7 +267,11 @@ export class McpEndpoint {
     }
     // POSTs need no per-session server, unless their SSE events are kept for resumption.
     const resumable = this.o.eventStore !== undefined && !this.o.jsonResponses;
-    if (inbound.method === 'POST' && !resumable) return this.direct(inbound, principal, authInfo, sid);
+    if (inbound.method === 'POST' && !resumable) {
+      const held = this.sessions.get(sid);
+      if (held) held.lastSeen = Date.now(); // its GET stream stays while the session is in use
+      return this.direct(inbound, principal, authInfo, sid);
+    }
     let entry = this.sessions.get(sid);
     if (entry) {
       // Keep the map in LRU order (Map iterates in insertion order).
@@ -290,7 +294,7 @@ export class McpEndpoint {
       sessionIdGenerator: () => sid,
       enableJsonResponse: this.o.jsonResponses,
       maxRequestBodySize: this.o.maxRequestBodySize,
-      ...(this.o.eventStore && { eventStore: this.o.eventStore }),
+      ...(this.o.eventStore && { eventStore: this.o.eventStore.forSession(sid) }),
       onsessionclosed: (id) => {
         this.forget(id);
       },

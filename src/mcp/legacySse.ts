@@ -64,13 +64,20 @@ export class LegacySseEndpoint {
       void server.close().catch(() => {});
     });
     transport.onerror = (err) => this.o.onError?.(err);
-    await server.connect(transport);
+    // Reachable from other replicas before the client learns the POST URL (the `endpoint` event
+    // that connect() sends), so its first POST can land anywhere.
     await this.o.relay.register(id, principal.key, (message, p) => {
       if (p.key !== principal.key) return;
       transport.handleMessage(message, { authInfo: this.o.authInfoFor(p) }).catch(() => {
         // invalid messages were refused by the replica that received them; reported via onerror
       });
     });
+    // The client may have gone while this was being set up: cleanup then ran before registration.
+    if (res.destroyed) {
+      cleanup();
+      return id;
+    }
+    await server.connect(transport);
     res.flushHeaders();
     return id;
   }

@@ -8,6 +8,10 @@
  * is handed back with the client's id restored. The caller's `AuthInfo` travels with each message,
  * as the SDK's HTTP transports pass it.
  *
+ * `notifications/cancelled` is not passed on: on a shared server the id it names would be another
+ * caller's internal id, and the SDK answers nothing for a cancelled request. Every request is
+ * settled — by its response, by `requestTimeoutMs`, or when the server closes.
+ *
  * @example
  * ```ts
  * const shared = await SharedServer.start(factory);
@@ -24,6 +28,7 @@ import type {
 } from '@modelcontextprotocol/server';
 import {
   isJSONRPCErrorResponse,
+  isJSONRPCNotification,
   isJSONRPCRequest,
   isJSONRPCResultResponse,
 } from '@modelcontextprotocol/server';
@@ -31,6 +36,7 @@ import {
 interface Pending {
   originalId: RequestId;
   resolve: (message: JSONRPCMessage) => void;
+  timer: NodeJS.Timeout;
 }
 
 class MultiplexTransport implements Transport {
@@ -39,6 +45,8 @@ class MultiplexTransport implements Transport {
   onerror?: (error: Error) => void;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+
+  constructor(private readonly requestTimeoutMs: number) {}
 
   async start(): Promise<void> {}
 
@@ -65,6 +73,7 @@ class MultiplexTransport implements Transport {
     const p = id === undefined ? undefined : this.pending.get(id);
     if (!p || id === undefined) return;
     this.pending.delete(id);
+    clearTimeout(p.timer);
     p.resolve({ ...message, id: p.originalId } as JSONRPCMessage);
   }
 
@@ -73,7 +82,16 @@ class MultiplexTransport implements Transport {
     const id = this.nextId++;
     if (this.nextId > Number.MAX_SAFE_INTEGER - 1) this.nextId = 1;
     return new Promise((resolve) => {
-      this.pending.set(id, { originalId: message.id, resolve });
+      const timer = setTimeout(() => {
+        if (!this.pending.delete(id)) return;
+        resolve({
+          jsonrpc: '2.0',
+          id: message.id,
+          error: { code: -32603, message: `Request timed out after ${this.requestTimeoutMs} ms` },
+        });
+      }, this.requestTimeoutMs);
+      timer.unref();
+      this.pending.set(id, { originalId: message.id, resolve, timer });
       this.onmessage?.({ ...message, id } as JSONRPCMessage, { authInfo });
     });
   }
@@ -94,9 +112,9 @@ export class SharedServer {
     private readonly transport: MultiplexTransport,
   ) {}
 
-  static async start(factory: () => McpServer): Promise<SharedServer> {
+  static async start(factory: () => McpServer, requestTimeoutMs = 120_000): Promise<SharedServer> {
     const server = factory();
-    const transport = new MultiplexTransport();
+    const transport = new MultiplexTransport(requestTimeoutMs);
     await server.connect(transport);
     return new SharedServer(server, transport);
   }
@@ -109,6 +127,7 @@ export class SharedServer {
     const answers: Promise<JSONRPCMessage>[] = [];
     for (const message of messages) {
       if (isJSONRPCRequest(message)) answers.push(this.transport.request(message, authInfo));
+      else if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') continue;
       else this.transport.notify(message, authInfo);
     }
     return Promise.all(answers);
