@@ -6,9 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { McpServer } from '@modelcontextprotocol/server';
+import { z } from 'zod';
 import { SessionIds } from '../src/cluster/sessionIds.js';
 import { MemorySessionRegistry } from '../src/cluster/sessionRegistry.js';
 import { ConfigError, loadConfig } from '../src/config/config.js';
+import { SharedServer } from '../src/mcp/sharedServer.js';
 import { type ResourceServer, startResourceServer } from '../src/resourceServer.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
 import { captureLogs } from './helpers/logs.js';
@@ -231,6 +234,57 @@ describe('with Redis', { skip: redisBin ? undefined : MISSING_REDIS }, () => {
     assert.equal((await list(b.url)).status, 404);
   });
 
+  test('Redis goes away: /readyz says degraded, stateless calls are still served, session calls get 503', async () => {
+    const own = await startRedis(redisBin ?? '');
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const rs = await startResourceServer(
+      loadConfig({
+        KC_ISSUER: issuer.issuer,
+        MCP_SERVER_URL: base,
+        PORT: String(port),
+        REDIS_URL: own.url,
+        MCP_SESSION_SECRET: SECRET,
+      }),
+      { logger: captureLogs().logger, store: sampleStore() },
+    );
+    servers.push(rs);
+    try {
+      const token = await issuer.sign({
+        iss: issuer.issuer,
+        aud: base,
+        sub: USERS.bob.sub,
+        scope: 'mcp:tools',
+      });
+      const headers = { ...JSON_HEADERS, authorization: `Bearer ${token}` };
+      const init = await fetch(`${rs.url}/mcp`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(INIT_BODY()),
+      });
+      const sid = init.headers.get('mcp-session-id') ?? '';
+      assert.ok(sid);
+      await own.stop();
+      const ready = await fetch(`${rs.url}/readyz`);
+      assert.equal(ready.status, 200);
+      const body = (await ready.json()) as { status: string; checks: { shared: { state: string } } };
+      assert.equal(body.status, 'degraded');
+      assert.equal(body.checks.shared.state, 'unavailable');
+      const ping = (extra: Record<string, string>) =>
+        fetch(`${rs.url}/mcp`, {
+          method: 'POST',
+          headers: { ...headers, 'mcp-protocol-version': '2025-11-25', ...extra },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+        });
+      assert.equal((await ping({})).status, 200, 'stateless: the rate limit falls back to memory');
+      const session = await ping({ 'mcp-session-id': sid });
+      assert.equal(session.status, 503);
+      assert.ok(session.headers.get('retry-after'));
+    } finally {
+      await own.stop();
+    }
+  });
+
   test('REDIS_URL without MCP_SESSION_SECRET is refused: replicas must share the signing key', () => {
     assert.throws(
       () => loadConfig({ KC_ISSUER: issuer.issuer, REDIS_URL: redis.url }),
@@ -253,6 +307,50 @@ describe('with Redis', { skip: redisBin ? undefined : MISSING_REDIS }, () => {
       startResourceServer(config, { logger: captureLogs().logger, store: sampleStore() }),
       (err: Error) => err instanceof ConfigError && err.message.startsWith('REDIS_URL: cannot reach Redis'),
     );
+  });
+});
+
+describe('SharedServer (one SDK server for every request)', () => {
+  test('a cancellation naming a request id never reaches another caller’s request, which still gets its answer', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const shared = await SharedServer.start(() => {
+      const server = new McpServer({ name: 't', version: '1' });
+      server.registerTool('slow', { inputSchema: z.object({ who: z.string() }) }, async ({ who }) => {
+        await gate;
+        return { content: [{ type: 'text', text: who }] };
+      });
+      return server;
+    }, 3000);
+    try {
+      const auth = { token: '[redacted]', clientId: 'c', scopes: [] };
+      const call = (id: number, who: string) =>
+        shared.dispatch(
+          [{ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'slow', arguments: { who } } }],
+          auth,
+        );
+      const a = call(7, 'alice');
+      const b = call(7, 'bob');
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(shared.inFlight, 2);
+      // Another caller cancels "its" request 1 and 2: the shared server's internal ids of a and b.
+      for (const requestId of [1, 2, 7]) {
+        await shared.dispatch(
+          [{ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId } }],
+          auth,
+        );
+      }
+      release();
+      const [[ra], [rb]] = await Promise.all([a, b]);
+      assert.deepEqual(ra, { jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text: 'alice' }] } });
+      assert.deepEqual(rb, { jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text: 'bob' }] } });
+      assert.equal(shared.inFlight, 0);
+    } finally {
+      release();
+      await shared.close();
+    }
   });
 });
 
@@ -285,11 +383,13 @@ describe('the shared server of the 2025 fast path', () => {
       method: 'tools/call',
       params: { name: 'search', arguments: { query: 'chocolate' } },
     };
-    const cancel = {
+    // Cancellations naming every id the shared server may use internally for these requests: on a
+    // shared server they would abort other callers' requests (which then never get an answer).
+    const cancel = Array.from({ length: 100 }, (_, n) => ({
       jsonrpc: '2.0',
       method: 'notifications/cancelled',
-      params: { requestId: 1, reason: 'test' },
-    };
+      params: { requestId: n + 1, reason: 'test' },
+    }));
     const runs = Array.from({ length: 40 }, async (_, i) => {
       const user = i % 2 === 0 ? 'alice' : 'bob';
       if (i % 4 === 1) assert.equal((await post(user, cancel)).status, 202);

@@ -390,9 +390,12 @@ export function createApp(deps: AppDeps): App {
     }
     const storeReady = await store.isReady().catch(() => false);
     const sharedState = await deps.shared.check();
-    const ok = storeReady && jwks.state !== 'unavailable' && sharedState.state !== 'unavailable';
+    // Without Redis, stateless and 2026 requests are still served (sessions answer 503): degraded,
+    // not unready, so a probe does not take every replica out at once.
+    const ok = storeReady && jwks.state !== 'unavailable';
+    const degraded = jwks.state === 'degraded' || sharedState.state === 'unavailable';
     sendJson(res, ok ? 200 : 503, {
-      status: !ok ? 'unavailable' : jwks.state === 'degraded' ? 'degraded' : 'ready',
+      status: !ok ? 'unavailable' : degraded ? 'degraded' : 'ready',
       checks: {
         jwks: {
           state: jwks.state,

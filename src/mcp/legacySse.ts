@@ -116,7 +116,23 @@ export class LegacySseEndpoint {
       );
       return true;
     }
-    if (!(await this.o.relay.forward(sessionId, principal, message))) return false;
+    let delivered: boolean;
+    try {
+      delivered = await this.o.relay.forward(sessionId, principal, message);
+    } catch (err) {
+      this.o.onError?.(err as Error);
+      res
+        .writeHead(503, { 'content-type': 'application/json', 'retry-after': '2' })
+        .end(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            error: { code: -32000, message: 'Relay unavailable: retry shortly' },
+            id: null,
+          }),
+        );
+      return true;
+    }
+    if (!delivered) return false;
     res.writeHead(202).end('Accepted');
     return true;
   }
