@@ -121,15 +121,13 @@ export class LegacySseEndpoint {
       delivered = await this.o.relay.forward(sessionId, principal, message);
     } catch (err) {
       this.o.onError?.(err as Error);
-      res
-        .writeHead(503, { 'content-type': 'application/json', 'retry-after': '2' })
-        .end(
-          JSON.stringify({
-            jsonrpc: '2.0',
-            error: { code: -32000, message: 'Relay unavailable: retry shortly' },
-            id: null,
-          }),
-        );
+      const body = {
+        jsonrpc: '2.0',
+        error: { code: -32000, message: 'Relay unavailable: retry shortly' },
+        id: null,
+      };
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '2' });
+      res.end(JSON.stringify(body));
       return true;
     }
     if (!delivered) return false;
