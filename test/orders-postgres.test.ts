@@ -25,13 +25,7 @@ import {
   carol,
   NONE,
 } from './helpers/orderCases.js';
-import {
-  canRunPostgres,
-  findPostgres,
-  MISSING_POSTGRES,
-  type PostgresServer,
-  startPostgres,
-} from './helpers/postgres.js';
+import { findPostgres, type PostgresServer, postgresUnavailable, startPostgres } from './helpers/postgres.js';
 
 const HOSTILE_QUERIES = [
   ...COMMON_HOSTILE_QUERIES,
@@ -47,8 +41,7 @@ const HOSTILE_QUERIES = [
 
 const BENCH_COUNT = 100_000;
 const pgBin = findPostgres();
-const unavailable =
-  pgBin === undefined ? MISSING_POSTGRES : canRunPostgres() ? undefined : 'cannot run as the postgres user';
+const unavailable = postgresUnavailable(pgBin);
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;

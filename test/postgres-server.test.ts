@@ -10,18 +10,11 @@ import { loadConfig } from '../src/config/config.js';
 import { type ResourceServer, startResourceServer } from '../src/resourceServer.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
 import { captureLogs } from './helpers/logs.js';
-import {
-  canRunPostgres,
-  findPostgres,
-  MISSING_POSTGRES,
-  type PostgresServer,
-  startPostgres,
-} from './helpers/postgres.js';
+import { findPostgres, type PostgresServer, postgresUnavailable, startPostgres } from './helpers/postgres.js';
 import { freePort, sampleStore } from './helpers/stack.js';
 
 const pgBin = findPostgres();
-const unavailable =
-  pgBin === undefined ? MISSING_POSTGRES : canRunPostgres() ? undefined : 'cannot run as the postgres user';
+const unavailable = postgresUnavailable(pgBin);
 if (unavailable && process.env.CI) throw new Error(`PostgreSQL is required in CI: ${unavailable}`);
 
 describe('resource server with ORDERS_STORE=postgres', { skip: unavailable }, () => {

@@ -17,39 +17,21 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { PostgresOrderStore } from '../src/orders/postgres.js';
 import type { Viewer } from '../src/orders/types.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
-import {
-  canRunPostgres,
-  findPostgres,
-  MISSING_POSTGRES,
-  type PostgresServer,
-  startPostgres,
-} from './helpers/postgres.js';
+import { findPostgres, type PostgresServer, postgresUnavailable, startPostgres } from './helpers/postgres.js';
 import { findRedis, MISSING_REDIS, type RedisServer, startRedis } from './helpers/redis.js';
 import { type Cluster, hasCaddy, MISSING_CADDY, startReplicas } from './helpers/replicas.js';
-import { USERS } from './helpers/stack.js';
+import { INIT_BODY, JSON_HEADERS, USERS } from './helpers/stack.js';
 
 const pgBin = findPostgres();
 const redisBin = findRedis();
 const unavailable =
-  pgBin === undefined
-    ? MISSING_POSTGRES
-    : !canRunPostgres()
-      ? 'cannot run PostgreSQL as the postgres user'
-      : redisBin === undefined
-        ? MISSING_REDIS
-        : !hasCaddy()
-          ? MISSING_CADDY
-          : undefined;
+  postgresUnavailable(pgBin) ??
+  (redisBin === undefined ? MISSING_REDIS : !hasCaddy() ? MISSING_CADDY : undefined);
 if (unavailable && process.env.CI)
   throw new Error(`The multi-replica test is required in CI: ${unavailable}`);
 
 type User = 'alice' | 'bob' | 'carol';
 const QUERIES = ['chocolate', 'vanilla', 'delivered', 'lemon', 'birthday'];
-const MCP_HEADERS = {
-  'content-type': 'application/json',
-  accept: 'application/json, text/event-stream',
-};
-
 /** The JSON-RPC messages of an SSE or JSON response body. */
 function messagesOf(contentType: string | null, body: string): Array<Record<string, unknown>> {
   if (!contentType?.includes('text/event-stream')) return [JSON.parse(body)];
@@ -125,7 +107,7 @@ describe('three replicas behind a round-robin proxy, PostgreSQL and Redis', { sk
   async function post(base: string, user: User, body: unknown, headers: Record<string, string> = {}) {
     const res = await fetch(`${base}/mcp`, {
       method: 'POST',
-      headers: { ...MCP_HEADERS, authorization: `Bearer ${tokens[user]}`, ...headers },
+      headers: { ...JSON_HEADERS, authorization: `Bearer ${tokens[user]}`, ...headers },
       body: JSON.stringify(body),
     });
     const text = await res.text();
@@ -133,16 +115,7 @@ describe('three replicas behind a round-robin proxy, PostgreSQL and Redis', { sk
   }
 
   async function openSession(base: string, user: User): Promise<string> {
-    const init = await post(base, user, {
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: {
-        protocolVersion: '2025-11-25',
-        capabilities: {},
-        clientInfo: { name: 'replica-test', version: '1' },
-      },
-    });
+    const init = await post(base, user, INIT_BODY('2025-11-25'));
     assert.equal(init.res.status, 200, init.text);
     const sid = init.res.headers.get('mcp-session-id');
     assert.ok(sid, 'initialize returns a session id');
@@ -279,16 +252,7 @@ describe('three replicas behind a round-robin proxy, PostgreSQL and Redis', { sk
           body: JSON.stringify(body),
         });
 
-      const init = await send(r1, 'alice', {
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2024-11-05',
-          capabilities: {},
-          clientInfo: { name: 'sse', version: '1' },
-        },
-      });
+      const init = await send(r1, 'alice', INIT_BODY('2024-11-05'));
       assert.equal(init.status, 202);
       const initAnswer = JSON.parse((await nextEvent()).data);
       assert.equal(initAnswer.id, 1);

@@ -29,6 +29,38 @@ import {
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
 
+/**
+ * Resource servers that share one public URL (so tokens carry one audience), as replicas behind a
+ * proxy would; each is pushed to `started` for the suite to close.
+ */
+async function startReplicaSet(
+  issuer: TestIssuer,
+  env: Record<string, string>[],
+  started: ResourceServer[],
+): Promise<{ base: string; servers: ResourceServer[] }> {
+  const ports = await Promise.all(env.map(() => freePort()));
+  const base = `http://127.0.0.1:${ports[0]}`;
+  const servers: ResourceServer[] = [];
+  for (const [i, extra] of env.entries()) {
+    const config = loadConfig({
+      KC_ISSUER: issuer.issuer,
+      MCP_SERVER_URL: base,
+      PORT: String(ports[i]),
+      ...extra,
+    });
+    const rs = await startResourceServer(config, { logger: captureLogs().logger, store: sampleStore() });
+    started.push(rs);
+    servers.push(rs);
+  }
+  return { base, servers };
+}
+
+/** An access token of a test user for the replicas at `base`. */
+function tokenFor(issuer: TestIssuer, base: string, user: 'alice' | 'bob'): Promise<string> {
+  const u = USERS[user];
+  return issuer.sign({ iss: issuer.issuer, aud: base, sub: u.sub, email: u.email, scope: 'mcp:tools' });
+}
+
 describe('signed session ids', () => {
   const ids = new SessionIds(SECRET, { maxAgeMs: 60_000 });
   const alice = 'https://issuer|user-alice';
@@ -80,18 +112,6 @@ describe('signed session ids', () => {
 describe('two replicas without Redis', () => {
   let issuer: TestIssuer;
   const servers: ResourceServer[] = [];
-  let base: string;
-
-  async function start(env: Record<string, string>): Promise<ResourceServer> {
-    const port = await freePort();
-    base ??= `http://127.0.0.1:${port}`;
-    const rs = await startResourceServer(
-      loadConfig({ KC_ISSUER: issuer.issuer, MCP_SERVER_URL: base, PORT: String(port), ...env }),
-      { logger: captureLogs().logger, store: sampleStore() },
-    );
-    servers.push(rs);
-    return rs;
-  }
 
   before(async () => {
     issuer = await startTestIssuer();
@@ -102,16 +122,16 @@ describe('two replicas without Redis', () => {
   });
 
   test('with one MCP_SESSION_SECRET, a session opened on one continues on the other; with none, it does not', async () => {
-    const a = await start({ MCP_SESSION_SECRET: SECRET });
-    const b = await start({ MCP_SESSION_SECRET: SECRET });
-    const c = await start({});
-    const token = await issuer.sign({
-      iss: issuer.issuer,
-      aud: base,
-      sub: USERS.alice.sub,
-      email: USERS.alice.email,
-      scope: 'mcp:tools',
-    });
+    const {
+      base,
+      servers: [a, b, c],
+    } = await startReplicaSet(
+      issuer,
+      [{ MCP_SESSION_SECRET: SECRET }, { MCP_SESSION_SECRET: SECRET }, {}],
+      servers,
+    );
+    assert.ok(a && b && c);
+    const token = await tokenFor(issuer, base, 'alice');
     const headers = { ...JSON_HEADERS, authorization: `Bearer ${token}` };
     const init = await fetch(`${a.url}/mcp`, { method: 'POST', headers, body: JSON.stringify(INIT_BODY()) });
     assert.equal(init.status, 200);
@@ -148,30 +168,13 @@ describe('with Redis', { skip: redisBin ? undefined : MISSING_REDIS }, () => {
   });
 
   test('the per-user rate limit holds across replicas: the 5th request of 4 per minute is refused, wherever it lands', async () => {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const env = {
-      KC_ISSUER: issuer.issuer,
-      MCP_SERVER_URL: base,
-      REDIS_URL: redis.url,
-      MCP_SESSION_SECRET: SECRET,
-      MCP_RATE_LIMIT_PER_MINUTE: '4',
-    };
-    for (const p of [port, await freePort()]) {
-      servers.push(
-        await startResourceServer(loadConfig({ ...env, PORT: String(p) }), {
-          logger: captureLogs().logger,
-          store: sampleStore(),
-        }),
-      );
-    }
-    const [a, b] = servers as [ResourceServer, ResourceServer];
-    const token = await issuer.sign({
-      iss: issuer.issuer,
-      aud: base,
-      sub: USERS.bob.sub,
-      scope: 'mcp:tools',
-    });
+    const env = { REDIS_URL: redis.url, MCP_SESSION_SECRET: SECRET, MCP_RATE_LIMIT_PER_MINUTE: '4' };
+    const {
+      base,
+      servers: [a, b],
+    } = await startReplicaSet(issuer, [env, env], servers);
+    assert.ok(a && b);
+    const token = await tokenFor(issuer, base, 'bob');
     const ping = (url: string) =>
       fetch(`${url}/mcp`, {
         method: 'POST',
@@ -191,31 +194,13 @@ describe('with Redis', { skip: redisBin ? undefined : MISSING_REDIS }, () => {
   });
 
   test('default JSON mode: a session opened on one replica continues on another, and a DELETE there ends it on both', async () => {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const env = {
-      KC_ISSUER: issuer.issuer,
-      MCP_SERVER_URL: base,
-      REDIS_URL: redis.url,
-      MCP_SESSION_SECRET: SECRET,
-    };
-    const a = await startResourceServer(loadConfig({ ...env, PORT: String(port) }), {
-      logger: captureLogs().logger,
-      store: sampleStore(),
-    });
-    servers.push(a);
-    const b = await startResourceServer(loadConfig({ ...env, PORT: String(await freePort()) }), {
-      logger: captureLogs().logger,
-      store: sampleStore(),
-    });
-    servers.push(b);
-    const token = await issuer.sign({
-      iss: issuer.issuer,
-      aud: base,
-      sub: USERS.alice.sub,
-      email: USERS.alice.email,
-      scope: 'mcp:tools',
-    });
+    const env = { REDIS_URL: redis.url, MCP_SESSION_SECRET: SECRET };
+    const {
+      base,
+      servers: [a, b],
+    } = await startReplicaSet(issuer, [env, env], servers);
+    assert.ok(a && b);
+    const token = await tokenFor(issuer, base, 'alice');
     const headers = { ...JSON_HEADERS, authorization: `Bearer ${token}` };
     const init = await fetch(`${a.url}/mcp`, { method: 'POST', headers, body: JSON.stringify(INIT_BODY()) });
     assert.equal(init.status, 200);
@@ -236,26 +221,13 @@ describe('with Redis', { skip: redisBin ? undefined : MISSING_REDIS }, () => {
 
   test('Redis goes away: /readyz says degraded, stateless calls are still served, session calls get 503', async () => {
     const own = await startRedis(redisBin ?? '');
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const rs = await startResourceServer(
-      loadConfig({
-        KC_ISSUER: issuer.issuer,
-        MCP_SERVER_URL: base,
-        PORT: String(port),
-        REDIS_URL: own.url,
-        MCP_SESSION_SECRET: SECRET,
-      }),
-      { logger: captureLogs().logger, store: sampleStore() },
-    );
-    servers.push(rs);
     try {
-      const token = await issuer.sign({
-        iss: issuer.issuer,
-        aud: base,
-        sub: USERS.bob.sub,
-        scope: 'mcp:tools',
-      });
+      const {
+        base,
+        servers: [rs],
+      } = await startReplicaSet(issuer, [{ REDIS_URL: own.url, MCP_SESSION_SECRET: SECRET }], servers);
+      assert.ok(rs);
+      const token = await tokenFor(issuer, base, 'bob');
       const headers = { ...JSON_HEADERS, authorization: `Bearer ${token}` };
       const init = await fetch(`${rs.url}/mcp`, {
         method: 'POST',

@@ -15,9 +15,9 @@
  * new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator, eventStore: events.forSession(sid) });
  * ```
  */
-import { createHash } from 'node:crypto';
 import type { EventStore, JSONRPCMessage } from '@modelcontextprotocol/server';
 import type { Redis } from 'ioredis';
+import { sessionHash } from './sessionIds.js';
 
 const STREAM_ID = /^[A-Za-z0-9_-]{1,100}$/;
 const ENTRY_ID = /^\d{1,20}-\d{1,20}$/;
@@ -31,8 +31,7 @@ export class RedisEventStore implements EventStore {
 
   /** The store of one session's streams. */
   forSession(sessionId: string): RedisEventStore {
-    const hash = createHash('sha256').update(sessionId).digest('base64url').slice(0, 32);
-    return new RedisEventStore(this.redis, `${this.prefix}session:${hash}:`, this.o);
+    return new RedisEventStore(this.redis, `${this.prefix}session:${sessionHash(sessionId)}:`, this.o);
   }
 
   private key(streamId: string): string {

@@ -36,6 +36,18 @@ interface Payload {
 
 const MAX_ID_LENGTH = 512;
 
+/**
+ * What shared state is keyed by instead of a session id (ids are bearer-like: they are not stored).
+ *
+ * @example
+ * ```ts
+ * redis.pexpire(`${prefix}session:${sessionHash(sid)}`, idleMs);
+ * ```
+ */
+export function sessionHash(sessionId: string): string {
+  return createHash('sha256').update(sessionId).digest('base64url').slice(0, 32);
+}
+
 function principalHash(principalKey: string): string {
   return createHash('sha256').update(principalKey).digest('base64url').slice(0, 22);
 }

@@ -17,8 +17,8 @@
  * await registry.end(sid);   // touch now answers false
  * ```
  */
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { sessionHash } from './sessionIds.js';
 
 export interface SessionRegistry {
   /** Records a session that was just opened. */
@@ -105,7 +105,7 @@ export class RedisSessionRegistry implements SessionRegistry {
 
   /** Session ids are bearer-like: only a hash of them is stored. */
   private key(id: string): string {
-    return `${this.prefix}session:${createHash('sha256').update(id).digest('base64url').slice(0, 32)}`;
+    return `${this.prefix}session:${sessionHash(id)}`;
   }
 
   async opened(id: string): Promise<void> {

@@ -85,12 +85,8 @@ export interface DirectReply {
 const NOT_FOUND = 'Session not found: start a new session with initialize';
 const MAX_BATCH = 100;
 
-/** JSON-RPC error response with an HTTP status. */
-export function rpcError(status: number, code: number, message: string, headers: HeadersInit = {}): Response {
-  return Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status, headers });
-}
-
-function directError(
+/** A JSON-RPC error answer with an HTTP status. */
+function rpcError(
   status: number,
   code: number,
   message: string,
@@ -101,6 +97,11 @@ function directError(
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }),
   };
+}
+
+/** The session registry (Redis) did not answer: the client may retry. */
+function storeUnavailable(): DirectReply {
+  return rpcError(503, -32000, 'Session store unavailable: retry shortly', { 'retry-after': '2' });
 }
 
 function headerOf(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -172,7 +173,7 @@ export class McpEndpoint {
   ): Promise<DirectReply> {
     const accept = headerOf(inbound.headers, 'accept') ?? '';
     if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
-      return directError(
+      return rpcError(
         406,
         -32000,
         'Not Acceptable: Client must accept both application/json and text/event-stream',
@@ -181,24 +182,24 @@ export class McpEndpoint {
     const batch = Array.isArray(inbound.body);
     const raw = batch ? (inbound.body as unknown[]) : [inbound.body];
     if (raw.length > MAX_BATCH) {
-      return directError(400, -32600, `Invalid Request: Batch must not exceed ${MAX_BATCH} messages`);
+      return rpcError(400, -32600, `Invalid Request: Batch must not exceed ${MAX_BATCH} messages`);
     }
     let messages: JSONRPCMessage[];
     try {
       messages = raw.map((m) => parseJSONRPCMessage(m));
     } catch {
-      return directError(400, -32700, 'Parse error: Invalid JSON-RPC message');
+      return rpcError(400, -32700, 'Parse error: Invalid JSON-RPC message');
     }
     const initialize = messages.some((m) => isInitializeRequest(m));
     if (initialize) {
-      if (sid) return directError(400, -32600, 'Invalid Request: Server already initialized');
+      if (sid) return rpcError(400, -32600, 'Invalid Request: Server already initialized');
       if (messages.length > 1) {
-        return directError(400, -32600, 'Invalid Request: Only one initialization request is allowed');
+        return rpcError(400, -32600, 'Invalid Request: Only one initialization request is allowed');
       }
     } else {
       const version = headerOf(inbound.headers, 'mcp-protocol-version');
       if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-        return directError(
+        return rpcError(
           400,
           -32000,
           `Bad Request: Unsupported protocol version: ${version.slice(0, 40)} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
@@ -215,7 +216,7 @@ export class McpEndpoint {
         await this.o.registry.opened(newSid);
       } catch (err) {
         this.o.onError?.(err as Error);
-        return directError(503, -32000, 'Session store unavailable: retry shortly', { 'retry-after': '2' });
+        return storeUnavailable();
       }
       headers['mcp-session-id'] = newSid;
     } else if (sid) {
@@ -247,7 +248,7 @@ export class McpEndpoint {
       alive = await this.o.registry.touch(sid);
     } catch (err) {
       this.o.onError?.(err as Error);
-      return rpcError(503, -32000, 'Session store unavailable: retry shortly', { 'retry-after': '2' });
+      return storeUnavailable();
     }
     if (!alive) {
       await this.closeSession(sid);
@@ -259,10 +260,10 @@ export class McpEndpoint {
         await this.o.registry.end(sid);
       } catch (err) {
         this.o.onError?.(err as Error);
-        return rpcError(503, -32000, 'Session store unavailable: retry shortly', { 'retry-after': '2' });
+        return storeUnavailable();
       }
       const entry = this.sessions.get(sid);
-      if (!entry) return new Response(null, { status: 200 });
+      if (!entry) return { status: 200, headers: {}, body: '' };
       return entry.transport.handleRequest(inbound.webRequest(), opts);
     }
     // POSTs need no per-session server, unless their SSE events are kept for resumption.

@@ -17,6 +17,7 @@ import { type AuthInfo, type McpServer, parseJSONRPCMessage } from '@modelcontex
 import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import type { Principal } from '../auth/principal.js';
 import type { SseRelay } from '../cluster/sseRelay.js';
+import { sendRpcError } from '../http/nodeIo.js';
 
 interface SseEntry {
   transport: SSEServerTransport;
@@ -107,13 +108,7 @@ export class LegacySseEndpoint {
     try {
       message = parseJSONRPCMessage(parsedBody);
     } catch {
-      res.writeHead(400, { 'content-type': 'application/json' }).end(
-        JSON.stringify({
-          jsonrpc: '2.0',
-          error: { code: -32600, message: 'Invalid JSON-RPC message' },
-          id: null,
-        }),
-      );
+      sendRpcError(res, 400, -32600, 'Invalid JSON-RPC message');
       return true;
     }
     let delivered: boolean;
@@ -121,13 +116,7 @@ export class LegacySseEndpoint {
       delivered = await this.o.relay.forward(sessionId, principal, message);
     } catch (err) {
       this.o.onError?.(err as Error);
-      const body = {
-        jsonrpc: '2.0',
-        error: { code: -32000, message: 'Relay unavailable: retry shortly' },
-        id: null,
-      };
-      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '2' });
-      res.end(JSON.stringify(body));
+      sendRpcError(res, 503, -32000, 'Relay unavailable: retry shortly', { 'retry-after': '2' });
       return true;
     }
     if (!delivered) return false;

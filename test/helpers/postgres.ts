@@ -162,6 +162,16 @@ export async function startPostgres(binDir: string, database = 'orders_test'): P
 }
 
 /** `psql`-free check used by the tests' skip logic: can we start a server at all? */
+/**
+ * Why PostgreSQL tests cannot run here (`undefined`: they can), for the skip or CI failure message.
+ *
+ * @param binDir - from {@link findPostgres}
+ */
+export function postgresUnavailable(binDir: string | undefined): string | undefined {
+  if (binDir === undefined) return MISSING_POSTGRES;
+  return canRunPostgres() ? undefined : 'cannot run PostgreSQL as the postgres user';
+}
+
 export function canRunPostgres(): boolean {
   if (!isRoot) return true;
   return spawnSync('runuser', ['-u', 'postgres', '--', 'true']).status === 0;
