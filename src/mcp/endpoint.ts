@@ -7,7 +7,7 @@
  *   principal that opened it; later requests with that id must come from the same `iss|sub`, else
  *   404 like an unknown id;
  * - 2025-era requests without a session id (clients that re-initialize on every call, such as
- *   ChatGPT) → the SDK's stateless fallback.
+ *   ChatGPT) → served like session POSTs by the process's shared server, without a session.
  *
  * No sticky routing: a replica that receives a validly signed session id it has not seen (the
  * session was opened on another replica, or before a restart) adopts it — it builds the session's
@@ -29,8 +29,6 @@ import {
   type EventStore,
   isInitializeRequest,
   type JSONRPCMessage,
-  type LegacyHttpHandler,
-  legacyStatelessFallback,
   type McpHttpHandler,
   type McpServer,
   parseJSONRPCMessage,
@@ -111,7 +109,6 @@ function headerOf(headers: IncomingHttpHeaders, name: string): string | undefine
 
 export class McpEndpoint {
   private readonly modern: McpHttpHandler;
-  private readonly stateless: LegacyHttpHandler;
   /** Sessions this replica holds an SDK server for (GET streams, resumable streams), LRU first. */
   private readonly sessions = new Map<string, SessionEntry>();
   private readonly adopting = new Map<string, Promise<SessionEntry>>();
@@ -128,7 +125,6 @@ export class McpEndpoint {
       maxRequestBodySize: o.maxRequestBodySize,
       onerror,
     });
-    this.stateless = legacyStatelessFallback(factory, onerror, { maxRequestBodySize: o.maxRequestBodySize });
     this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, o.idleMs)).unref();
   }
 
@@ -155,8 +151,8 @@ export class McpEndpoint {
     const sid = headerOf(inbound.headers, 'mcp-session-id');
     if (sid) return this.continueSession(sid, inbound, principal, authInfo);
     if (inbound.method === 'POST') return this.direct(inbound, principal, authInfo, undefined);
-    // GET or DELETE without a session: the SDK's stateless answer (405).
-    return this.stateless(inbound.webRequest(), opts);
+    // GET or DELETE without a session: no stream, no session to end (the SDK's stateless answer).
+    return rpcError(405, -32000, 'Method not allowed.', { allow: 'POST' });
   }
 
   /**
