@@ -10,9 +10,9 @@
  * justified results in conformance/baseline.json (and every entry there must still occur). Checks
  * that pass without testing anything here are listed there as `vacuous` and not counted as passes.
  *
- * The suite needs Node 22; it and a Node 22 binary are installed from the npm registry into
- * ~/.cache/sample-mcp on first use (see test/helpers/conformance.ts). When that is impossible the
- * file fails in CI (`CI` set) and is skipped locally.
+ * The suite needs Node 22; `npm test` installs it and a Node 22 binary from the npm registry into
+ * ~/.cache/sample-mcp (scripts/provision.ts, test/helpers/conformance.ts). When that was impossible
+ * the file fails in CI (`CI` set) and is skipped locally.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +31,8 @@ import {
   runScenario,
   startAuthProxy,
 } from './helpers/conformance.js';
+import { requirements } from './helpers/requirements.js';
+import { resultsDir } from './helpers/results.js';
 import { type Stack, startStack } from './helpers/stack.js';
 
 type Wire = '2025-06-18' | '2025-11-25' | '2026-07-28';
@@ -181,21 +183,12 @@ const BASELINE = JSON.parse(readFileSync(join('conformance', 'baseline.json'), '
   vacuous: Vacuous[];
 };
 const expectedFailuresFile = (run: Run) => join('conformance', `expected-failures-${run.id}.yml`);
-const OUT = join('test-results', 'conformance');
+const OUT = resultsDir('conformance');
 const TIMEOUT_MS = 90_000;
 
-// The tool, installed (or found in the cache) before any test is registered, so that it can be skipped.
+// Provisioned by `npm test`; a cached copy that no longer runs is reinstalled (or fails) in `before`.
+const skip = requirements('MCP conformance suite', ['conformance']);
 let tool: ConformanceTool | undefined;
-let unavailable: string | undefined;
-try {
-  tool = await ensureConformanceTool();
-} catch (e) {
-  // One line: the skip reason is printed next to the suite's name.
-  unavailable = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' | ').slice(0, 1000);
-}
-if (unavailable && process.env.CI)
-  throw new Error(`The MCP conformance suite cannot run in CI: ${unavailable}`);
-const skip = unavailable ? `MCP conformance suite unavailable: ${unavailable}` : false;
 
 interface Server {
   stack: Stack;
@@ -296,6 +289,7 @@ describe(`MCP conformance suite ${CONFORMANCE_VERSION}, authenticated through a 
   before(async () => {
     rmSync(OUT, { recursive: true, force: true });
     mkdirSync(OUT, { recursive: true });
+    tool = await ensureConformanceTool();
     servers.default = await startServer({});
     servers.sse = await startServer({ MCP_RESPONSE_MODE: 'sse' });
   });

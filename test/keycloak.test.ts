@@ -3,8 +3,8 @@
  * discovery, registration policies, PKCE, audience, per-user data, refusals — and the same
  * end-to-end flows as for the embedded authorization server, with Keycloak's own login form.
  *
- * Needs Java and Maven (or a cached Keycloak). Without them the file says so and skips locally;
- * in CI (`CI=true`) a missing Keycloak is a failure.
+ * Needs Java, the cached Keycloak and Chromium (`npm test` provisions them: scripts/provision.ts).
+ * Without them the file says so and skips locally; in CI (`CI=true`) that is a failure.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,17 +14,12 @@ import { loadConfig } from '../src/config/config.js';
 import { type ResourceServer, startResourceServer } from '../src/resourceServer.js';
 import { keycloakDriver } from './helpers/browser.js';
 import { DEV_USERS, e2eSuite } from './helpers/e2eSuite.js';
-import {
-  keycloakUnavailable,
-  passwordToken,
-  type RunningKeycloak,
-  startKeycloak,
-} from './helpers/keycloak.js';
+import { passwordToken, type RunningKeycloak, startKeycloak } from './helpers/keycloak.js';
 import { captureLogs } from './helpers/logs.js';
+import { requirements } from './helpers/requirements.js';
 import { freePort, JSON_HEADERS, parseChallenge, rpcBody, sampleStore } from './helpers/stack.js';
 
-const unavailable = keycloakUnavailable();
-if (unavailable && process.env.CI) throw new Error(`Keycloak tests cannot run in CI: ${unavailable}`);
+const unavailable = requirements('Keycloak integration', ['java', 'keycloak', 'chromium', 'openssl']);
 
 interface KcStack {
   kc: RunningKeycloak;
@@ -49,7 +44,7 @@ function kcStack(): Promise<KcStack> {
 }
 
 if (unavailable) {
-  test(`Keycloak integration (skipped: ${unavailable})`, { skip: unavailable }, () => {});
+  test('Keycloak integration', { skip: unavailable }, () => {});
 } else {
   let s: KcStack;
   before(async () => {

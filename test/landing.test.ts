@@ -1,28 +1,32 @@
 /**
  * The page a person gets when opening the server's URL in a browser: the URL to paste, live
- * readiness, how to connect clients — in a real browser, with a screenshot (test-results/landing.png).
+ * readiness, how to connect clients — in a real browser, with a screenshot (landing.png in
+ * test/helpers/results.ts's folder).
  * MCP clients at the same URL still get the MCP endpoint.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, type TestBrowser } from './helpers/browser.js';
 import { type EmbeddedStack, startEmbeddedStack } from './helpers/embedded.js';
+import { requirements } from './helpers/requirements.js';
+import { resultsDir } from './helpers/results.js';
 import { INIT_BODY, JSON_HEADERS } from './helpers/stack.js';
 
-let s: EmbeddedStack;
-let b: TestBrowser;
-before(async () => {
-  s = await startEmbeddedStack();
-  b = await launchBrowser();
-});
-after(async () => {
-  await b?.close();
-  await s?.close();
-});
+const skip = requirements('landing page in Chromium', ['chromium', 'openssl']);
 
-describe('landing page', () => {
+describe('landing page', { skip }, () => {
+  let s: EmbeddedStack;
+  let b: TestBrowser;
+  before(async () => {
+    s = await startEmbeddedStack();
+    b = await launchBrowser();
+  });
+  after(async () => {
+    await b?.close();
+    await s?.close();
+  });
+
   test('a browser opening the server URL sees the URL to paste, green readiness checks and how to connect', async () => {
     const ctx = await b.browser.newContext({ viewport: { width: 1000, height: 1300 } });
     try {
@@ -38,8 +42,7 @@ describe('landing page', () => {
       for (const client of ['ChatGPT', 'Claude', 'VS Code', 'MCP Inspector']) {
         assert.ok(((await page.locator('#clients + ol').textContent()) ?? '').includes(client));
       }
-      mkdirSync(join(process.cwd(), 'test-results'), { recursive: true });
-      await page.screenshot({ path: join(process.cwd(), 'test-results', 'landing.png'), fullPage: true });
+      await page.screenshot({ path: join(resultsDir(), 'landing.png'), fullPage: true });
     } finally {
       await ctx.close();
     }

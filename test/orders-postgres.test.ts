@@ -25,7 +25,13 @@ import {
   carol,
   NONE,
 } from './helpers/orderCases.js';
-import { findPostgres, type PostgresServer, postgresUnavailable, startPostgres } from './helpers/postgres.js';
+import {
+  findPostgres,
+  type PostgresServer,
+  postgresUserCondition,
+  startPostgres,
+} from './helpers/postgres.js';
+import { requirements } from './helpers/requirements.js';
 
 const HOSTILE_QUERIES = [
   ...COMMON_HOSTILE_QUERIES,
@@ -41,16 +47,10 @@ const HOSTILE_QUERIES = [
 
 const BENCH_COUNT = 100_000;
 const pgBin = findPostgres();
-const unavailable = postgresUnavailable(pgBin);
+const unavailable = requirements('PostgresOrderStore', ['postgresql'], postgresUserCondition());
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-
-if (unavailable !== undefined && process.env.CI) {
-  test('PostgreSQL is installed (required in CI)', () => {
-    assert.fail(unavailable);
-  });
 }
 
 describe('PostgresOrderStore', { skip: unavailable }, () => {

@@ -10,12 +10,17 @@ import { loadConfig } from '../src/config/config.js';
 import { type ResourceServer, startResourceServer } from '../src/resourceServer.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
 import { captureLogs } from './helpers/logs.js';
-import { findPostgres, type PostgresServer, postgresUnavailable, startPostgres } from './helpers/postgres.js';
+import {
+  findPostgres,
+  type PostgresServer,
+  postgresUserCondition,
+  startPostgres,
+} from './helpers/postgres.js';
+import { requirements } from './helpers/requirements.js';
 import { freePort, sampleStore } from './helpers/stack.js';
 
 const pgBin = findPostgres();
-const unavailable = postgresUnavailable(pgBin);
-if (unavailable && process.env.CI) throw new Error(`PostgreSQL is required in CI: ${unavailable}`);
+const unavailable = requirements('resource server on PostgreSQL', ['postgresql'], postgresUserCondition());
 
 describe('resource server with ORDERS_STORE=postgres', { skip: unavailable }, () => {
   let pgServer: PostgresServer;

@@ -9,7 +9,7 @@
  * - one replica killed mid-run: every client operation succeeds with at most one retry;
  * - no request is answered with another user's data.
  *
- * Needs PostgreSQL, Redis and Caddy (installed by .ci/run); skipped locally without them, fails in CI.
+ * Needs PostgreSQL, Redis and Caddy (`npm test` provisions them); skipped locally without them, fails in CI.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -17,18 +17,24 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { PostgresOrderStore } from '../src/orders/postgres.js';
 import type { Viewer } from '../src/orders/types.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
-import { findPostgres, type PostgresServer, postgresUnavailable, startPostgres } from './helpers/postgres.js';
-import { findRedis, MISSING_REDIS, type RedisServer, startRedis } from './helpers/redis.js';
-import { type Cluster, hasCaddy, MISSING_CADDY, startReplicas } from './helpers/replicas.js';
+import {
+  findPostgres,
+  type PostgresServer,
+  postgresUserCondition,
+  startPostgres,
+} from './helpers/postgres.js';
+import { findRedis, type RedisServer, startRedis } from './helpers/redis.js';
+import { type Cluster, startReplicas } from './helpers/replicas.js';
+import { requirements } from './helpers/requirements.js';
 import { INIT_BODY, JSON_HEADERS, USERS } from './helpers/stack.js';
 
 const pgBin = findPostgres();
 const redisBin = findRedis();
-const unavailable =
-  postgresUnavailable(pgBin) ??
-  (redisBin === undefined ? MISSING_REDIS : !hasCaddy() ? MISSING_CADDY : undefined);
-if (unavailable && process.env.CI)
-  throw new Error(`The multi-replica test is required in CI: ${unavailable}`);
+const unavailable = requirements(
+  'three replicas behind Caddy',
+  ['postgresql', 'redis-server', 'caddy'],
+  postgresUserCondition(),
+);
 
 type User = 'alice' | 'bob' | 'carol';
 const QUERIES = ['chocolate', 'vanilla', 'delivered', 'lemon', 'birthday'];

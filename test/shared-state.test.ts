@@ -15,7 +15,8 @@ import { SharedServer } from '../src/mcp/sharedServer.js';
 import { type ResourceServer, startResourceServer } from '../src/resourceServer.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
 import { captureLogs } from './helpers/logs.js';
-import { findRedis, MISSING_REDIS, type RedisServer, startRedis } from './helpers/redis.js';
+import { findRedis, type RedisServer, startRedis } from './helpers/redis.js';
+import { requirements } from './helpers/requirements.js';
 import {
   freePort,
   INIT_BODY,
@@ -151,9 +152,8 @@ describe('two replicas without Redis', () => {
 });
 
 const redisBin = findRedis();
-if (!redisBin && process.env.CI) throw new Error(`Redis is required in CI: ${MISSING_REDIS}`);
 
-describe('with Redis', { skip: redisBin ? undefined : MISSING_REDIS }, () => {
+describe('with Redis', { skip: requirements('shared state with Redis', ['redis-server']) }, () => {
   let redis: RedisServer;
   let issuer: TestIssuer;
   const servers: ResourceServer[] = [];

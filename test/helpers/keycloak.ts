@@ -2,29 +2,11 @@
  * A real Keycloak for the test suite, started with deploy/keycloak/keycloak.sh (fetched from Maven
  * Central into the cache on first use). One instance per test file; it is stopped in `after`.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from './stack.js';
 
 const SCRIPT = join(process.cwd(), 'deploy', 'keycloak', 'keycloak.sh');
-export const KC_VERSION = process.env.KC_VERSION ?? '26.7.3';
-
-/** Why Keycloak cannot run here, or `undefined` when it can. */
-export function keycloakUnavailable(): string | undefined {
-  const jvms = existsSync('/usr/lib/jvm') ? readdirSync('/usr/lib/jvm') : [];
-  const hasJava =
-    Boolean(process.env.JAVA_HOME) || jvms.length > 0 || spawnSync('java', ['-version']).status === 0;
-  if (!hasJava) return 'no Java found (install a JDK 17+ or set JAVA_HOME)';
-  const cache =
-    process.env.SAMPLE_MCP_CACHE ??
-    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sample-mcp');
-  const cached = existsSync(join(cache, `keycloak-${KC_VERSION}`, 'bin', 'kc.sh'));
-  if (!cached && spawnSync('mvn', ['-v']).status !== 0)
-    return 'no Maven (mvn) to fetch Keycloak from Maven Central';
-  return undefined;
-}
 
 export interface RunningKeycloak {
   /** Public base URL, e.g. http://localhost:41234 */

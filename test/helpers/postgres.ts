@@ -5,7 +5,7 @@
  * user (`runuser -u postgres --`), which must own the temp dir.
  *
  * Binaries are looked up in `PG_BIN` (if set), then /usr/lib/postgresql/<newest>/bin (Debian's
- * `postgresql` package), then PATH.
+ * `postgresql` package), then PATH (scripts/provision.ts, component `postgresql`).
  *
  * @example
  * const pgBin = findPostgres();
@@ -16,10 +16,12 @@
  * }
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { postgresBinDir } from '../../scripts/provision.js';
+import type { Condition } from './requirements.js';
 import { freePort } from './stack.js';
 
 export interface PostgresServer {
@@ -33,25 +35,8 @@ export interface PostgresServer {
   stop: () => Promise<void>;
 }
 
-/** Why PostgreSQL is missing, with the fix (used for the skip/fail message). */
-export const MISSING_POSTGRES =
-  'PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install -y postgresql ' +
-  '(Debian 12 ships 15), or set PG_BIN to the directory holding them';
-
 /** The directory holding `initdb` and `pg_ctl`, or undefined if PostgreSQL is not installed. */
-export function findPostgres(): string | undefined {
-  const candidates: string[] = [];
-  if (process.env.PG_BIN) candidates.push(process.env.PG_BIN);
-  const root = '/usr/lib/postgresql';
-  if (existsSync(root)) {
-    const versions = readdirSync(root)
-      .filter((v) => /^\d+$/.test(v))
-      .sort((a, b) => Number(b) - Number(a));
-    for (const v of versions) candidates.push(join(root, v, 'bin'));
-  }
-  for (const dir of (process.env.PATH ?? '').split(':')) if (dir) candidates.push(dir);
-  return candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl')));
-}
+export const findPostgres = postgresBinDir;
 
 const isRoot = process.getuid?.() === 0;
 
@@ -161,15 +146,14 @@ export async function startPostgres(binDir: string, database = 'orders_test'): P
   }
 }
 
-/** `psql`-free check used by the tests' skip logic: can we start a server at all? */
-/**
- * Why PostgreSQL tests cannot run here (`undefined`: they can), for the skip or CI failure message.
- *
- * @param binDir - from {@link findPostgres}
- */
-export function postgresUnavailable(binDir: string | undefined): string | undefined {
-  if (binDir === undefined) return MISSING_POSTGRES;
-  return canRunPostgres() ? undefined : 'cannot run PostgreSQL as the postgres user';
+/** As root the server runs as the `postgres` user (Debian's package creates it): can it? */
+export function postgresUserCondition(): Condition | undefined {
+  return canRunPostgres()
+    ? undefined
+    : {
+        what: 'the postgres user',
+        fix: 'apt-get install postgresql (it creates the user), or run as non-root',
+      };
 }
 
 export function canRunPostgres(): boolean {

@@ -11,10 +11,11 @@
  * }
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { component } from '../../scripts/provision.js';
 import { freePort } from './stack.js';
 
 export interface RedisServer {
@@ -24,13 +25,9 @@ export interface RedisServer {
   stop: () => Promise<void>;
 }
 
-export const MISSING_REDIS =
-  'redis-server not found: apt-get install -y redis-server, or set REDIS_SERVER_BIN';
-
+/** `redis-server` (`REDIS_SERVER_BIN`, or on PATH), or undefined (scripts/provision.ts, component `redis-server`). */
 export function findRedis(): string | undefined {
-  const candidates = [process.env.REDIS_SERVER_BIN, '/usr/bin/redis-server', '/usr/local/bin/redis-server'];
-  for (const dir of (process.env.PATH ?? '').split(':')) if (dir) candidates.push(join(dir, 'redis-server'));
-  return candidates.find((c): c is string => !!c && existsSync(c));
+  return component('redis-server').find();
 }
 
 function ping(port: number): Promise<boolean> {

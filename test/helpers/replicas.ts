@@ -10,7 +10,7 @@
  * cluster.replicas[1].kill();             // SIGKILL one
  * await cluster.stop();
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,12 +31,6 @@ export interface Cluster {
   url: string;
   replicas: Replica[];
   stop: () => Promise<void>;
-}
-
-export const MISSING_CADDY = 'caddy not found: apt-get install -y caddy';
-
-export function hasCaddy(): boolean {
-  return spawnSync('caddy', ['version']).status === 0;
 }
 
 async function waitFor(url: string, ok: (r: Response) => boolean, what: string, timeoutMs = 30_000) {

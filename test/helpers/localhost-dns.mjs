@@ -1,0 +1,21 @@
+// Preload for Node processes a test starts (`NODE_OPTIONS=--import <this file's URL>`): every name
+// under `localhost` (`mcp.localhost`, `auth.localhost`) resolves to 127.0.0.1 in that process, as
+// RFC 6761 §6.3 asks and as curl and Chromium already do, so the tests need no /etc/hosts entry.
+// Node's http, https, net, tls and fetch all resolve through `dns.lookup`; other names are untouched.
+import dns from 'node:dns';
+
+const systemLookup = dns.lookup;
+const LOCALHOST = /(^|\.)localhost\.?$/i;
+
+dns.lookup = function lookup(hostname, options, callback) {
+  const cb = typeof options === 'function' ? options : callback;
+  const opts =
+    typeof options === 'function' ? {} : typeof options === 'number' ? { family: options } : options;
+  if (typeof hostname !== 'string' || !LOCALHOST.test(hostname)) {
+    return systemLookup.call(this, hostname, options, callback);
+  }
+  const [address, family] = opts?.family === 6 ? ['::1', 6] : ['127.0.0.1', 4];
+  if (opts?.all) process.nextTick(cb, null, [{ address, family }]);
+  else process.nextTick(cb, null, address, family);
+  return {};
+};
