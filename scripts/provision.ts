@@ -314,9 +314,7 @@ function run(step: Step): Promise<{ ok: boolean; log: string }> {
     child.stderr.on('data', onData);
     const timer = setInterval(() => {
       const grown = step.watch.reduce((n, d) => n + dirBytes(d), 0) - before;
-      console.log(
-        `    … ${secs(Date.now() - started)}${grown > 0 ? `, ${mb(grown)} written so far` : ''}`,
-      );
+      console.log(`    … ${secs(Date.now() - started)}${grown > 0 ? `, ${mb(grown)} written so far` : ''}`);
     }, 10_000);
     const finish = (ok: boolean, extra = '') => {
       clearInterval(timer);
