@@ -16,6 +16,8 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import {
+  accessSync,
+  constants,
   createWriteStream,
   existsSync,
   lstatSync,
@@ -23,6 +25,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -55,12 +58,14 @@ export function which(name: string, ...also: (string | undefined)[]): string | u
 
 function isExecutable(path: string): boolean {
   try {
-    const st = lstatSync(path, { throwIfNoEntry: false });
-    return st !== undefined && !st.isDirectory();
+    accessSync(path, constants.X_OK);
+    return !statSync(path).isDirectory();
   } catch {
     return false;
   }
 }
+
+const goBin = () => which('go', '/usr/local/go/bin/go');
 
 function javaHomes(): string[] {
   const jvm = '/usr/lib/jvm';
@@ -129,7 +134,7 @@ const aptArchives = '/var/cache/apt/archives';
 
 /** `go` with downloads disabled: succeeds only when the compose checker's modules are in the cache. */
 function composeModulesCached(): boolean {
-  const go = which('go', '/usr/local/go/bin/go');
+  const go = goBin();
   if (!go) return false;
   const r = spawnSyncQuiet(go, ['-C', join(ROOT, 'deploy', 'compose-check'), 'mod', 'download'], {
     GOPROXY: 'off',
@@ -174,7 +179,7 @@ export const COMPONENTS: Component[] = [
   { id: 'maven', find: () => which('mvn'), install: 'apt-get install maven', apt: 'maven' },
   {
     id: 'go',
-    find: () => which('go', '/usr/local/go/bin/go'),
+    find: goBin,
     install: 'install Go 1.24 or newer from https://go.dev/dl/',
   },
   {
@@ -234,7 +239,7 @@ export const COMPONENTS: Component[] = [
     after: ['go'],
     provision: {
       doing: "the compose checker's Go modules (compose-go)",
-      cmd: which('go', '/usr/local/go/bin/go') ?? 'go',
+      cmd: goBin() ?? 'go',
       args: ['-C', join(ROOT, 'deploy', 'compose-check'), 'mod', 'download'],
       watch: [goModCache()],
     },
@@ -364,18 +369,32 @@ async function provisionAll(): Promise<Component[]> {
       });
       if (!update.ok) console.log(`provision: apt-get update failed\n${tail(update.log)}`);
       console.log(`provision: apt-get install ${packages.join(' ')}`);
-      const install = await run({
-        doing: 'apt-get install',
-        cmd: 'apt-get',
-        args: ['install', '-y', '-q', '--no-install-recommends', ...packages],
-        env: { DEBIAN_FRONTEND: 'noninteractive' },
-        watch: [aptArchives],
-        show: /^(Need to get|\d+ upgraded, \d+ newly installed)/,
-      });
+      const install = (names: string[]) =>
+        run({
+          doing: 'apt-get install',
+          cmd: 'apt-get',
+          args: ['install', '-y', '-q', '--no-install-recommends', ...names],
+          env: { DEBIAN_FRONTEND: 'noninteractive' },
+          watch: [aptArchives],
+          show: /^(Need to get|\d+ upgraded, \d+ newly installed)/,
+        });
+      let r = await install(packages);
+      // One package this release does not have must not keep the others out: retry them one by one.
+      if (!r.ok && packages.length > 1) {
+        console.log(
+          `provision: apt-get install failed; installing the packages one at a time\n${tail(r.log, 5)}`,
+        );
+        const failed: string[] = [];
+        for (const p of packages) if (!(r = await install([p])).ok) failed.push(p);
+        r = {
+          ok: failed.length === 0,
+          log: failed.length ? `apt-get install failed for ${failed.join(' ')}` : '',
+        };
+      }
       console.log(
-        install.ok
+        r.ok
           ? `provision: Debian packages installed (${secs(Date.now() - t)})`
-          : `provision: apt-get install failed (${secs(Date.now() - t)})\n${tail(install.log)}`,
+          : `provision: apt-get install failed (${secs(Date.now() - t)})\n${tail(r.log)}`,
       );
     }
   }
