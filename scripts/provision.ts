@@ -385,7 +385,7 @@ async function provisionAll(): Promise<Component[]> {
           `provision: apt-get install failed; installing the packages one at a time\n${tail(r.log, 5)}`,
         );
         const failed: string[] = [];
-        for (const p of packages) if (!(r = await install([p])).ok) failed.push(p);
+        for (const p of packages) if (!(await install([p])).ok) failed.push(p);
         r = {
           ok: failed.length === 0,
           log: failed.length ? `apt-get install failed for ${failed.join(' ')}` : '',
