@@ -11,19 +11,24 @@
  */
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { createAuthenticator } from './auth/authenticate.js';
 import { KeyStore } from './auth/jwks/keyStore.js';
 import { createSharedState, type SharedState } from './cluster/sharedState.js';
 import type { Config } from './config/config.js';
+import { listenOnConfigured } from './config/listen.js';
 import { type App, createApp } from './http/app.js';
-import { listenOrExplain } from './http/listen.js';
+import { createRateLimiter } from './http/gates/rateLimit.js';
+import { authInfoFor } from './mcp/context.js';
+import { McpEndpoint } from './mcp/endpoint.js';
+import { LegacySseEndpoint } from './mcp/legacySse.js';
+import { createServerFactory } from './mcp/server.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { PostgresOrderStore } from './orders/postgres.js';
 import { SqliteOrderStore } from './orders/sqlite.js';
 import { asyncStore, type OrderStore } from './orders/types.js';
+import { urlOf } from './web/listen.js';
 
 export interface ResourceServer {
   /** Where it listens, e.g. `http://127.0.0.1:3000` (the public URL is `config.serverUrl`). */
@@ -89,7 +94,49 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
     if (!opts.store) await store.close();
     throw err;
   }
-  const app = createApp({ config, store, keys, authenticate, logger, metrics, shared });
+  const onError = (err: Error) =>
+    logger.warn({ event: 'mcp_error', err: err.message }, 'MCP transport error');
+  const factory = createServerFactory({
+    store,
+    serverUrl: config.serverUrl,
+    onToolCall: (tool, outcome) => metrics.toolCalls.inc({ tool, outcome }),
+  });
+  const endpoint = new McpEndpoint(factory, {
+    sessionIds: shared.sessionIds,
+    registry: shared.sessions,
+    ...(shared.events && { eventStore: shared.events }),
+    idleMs: config.sessionIdleSeconds * 1000,
+    maxSessions: config.maxSessions,
+    sessions: config.sessions,
+    jsonResponses: config.jsonResponses,
+    maxRequestBodySize: config.maxBodyBytes,
+    onSessionCountChange: (n) => metrics.sessions.set({ transport: 'streamable_http' }, n),
+    onError,
+  });
+  const sse = new LegacySseEndpoint(factory, {
+    keepAliveMs: 25_000,
+    relay: shared.sseRelay,
+    authInfoFor: (p) => authInfoFor(p, config.serverUrl),
+    onCountChange: (n) => metrics.sessions.set({ transport: 'sse' }, n),
+    onError,
+  });
+  const limiter = createRateLimiter(
+    config.rateLimitPerMinute,
+    shared.redis && { redis: shared.redis, prefix: config.redisKeyPrefix },
+  );
+  const endStreams = () => Promise.all([endpoint.close(), sse.close()]);
+  const app = createApp({
+    config,
+    store,
+    keys,
+    authenticate,
+    limiter,
+    endpoint,
+    sse,
+    logger,
+    metrics,
+    shared,
+  });
 
   const server = createServer(
     {
@@ -108,16 +155,14 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
   try {
-    await listenOrExplain(server, config.port, config.host, 'PORT');
+    await listenOnConfigured(server, config.port, config.host, 'PORT');
   } catch (err) {
-    await app.close();
+    await endStreams();
     await shared.close();
     if (!opts.store) await store.close();
     throw err;
   }
-  const { address, port } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
-  const url = `http://${host}:${port}`;
+  const url = urlOf(server);
   // Warm the key cache so the first request does not pay for discovery; failure is reported by /readyz.
   keys.refresh().catch((err: Error) => {
     logger.warn(
@@ -141,7 +186,7 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
       server.closeIdleConnections();
       const deadline = Date.now() + config.shutdownGraceSeconds * 1000;
       while (app.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      await app.close();
+      await endStreams();
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), 1000).unref();
       await closed;

@@ -9,11 +9,11 @@
  */
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
-import { orderMetadata, orderText } from '../../src/mcp/tools/fetch.js';
 import { jsonResult, toolError } from '../../src/mcp/tools/result.js';
-import { MAX_QUERY_LENGTH, orderUrl, SEARCH_LIMIT } from '../../src/mcp/tools/search.js';
+import { MAX_QUERY_LENGTH, SEARCH_LIMIT } from '../../src/mcp/tools/search.js';
+import { orderMetadata, orderText, orderTitle, orderUrl } from '../../src/orders/present.js';
 import { SqliteOrderStore } from '../../src/orders/sqlite.js';
-import { asyncStore, type OrderStore, orderTitle, type Viewer } from '../../src/orders/types.js';
+import { asyncStore, type OrderStore, type Viewer } from '../../src/orders/types.js';
 
 export interface ChildEnv {
   port: number;

@@ -10,6 +10,7 @@
  * ```
  */
 import { resolve } from 'node:path';
+import { isLoopbackHostname } from '../web/loopback.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -90,14 +91,6 @@ export interface Config {
 }
 
 export type Env = Record<string, string | undefined>;
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-/** True for `localhost`, `*.localhost`, `127.0.0.0/8` and `::1`. */
-export function isLoopbackHostname(hostname: string): boolean {
-  const h = hostname.toLowerCase();
-  return LOOPBACK_HOSTS.has(h) || /^127(\.\d{1,3}){3}$/.test(h);
-}
 
 export function read(env: Env, name: string): string | undefined {
   const v = env[name]?.trim();

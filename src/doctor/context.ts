@@ -82,7 +82,3 @@ export function parseBearerChallenge(header: string): Record<string, string> | u
   }
   return out;
 }
-
-export function isLocalHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]' || hostname === '::1';
-}

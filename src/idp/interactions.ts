@@ -13,11 +13,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
-import { BodyTooLargeError, readBody } from '../http/nodeIo.js';
 import type { Logger } from '../observability/logger.js';
+import { sendHtml } from '../web/html.js';
+import { BodyTooLargeError, readBody } from '../web/nodeIo.js';
 import type { IdpConfig } from './config.js';
 import type { IdpKeys } from './keys.js';
-import { consentPage, errorPage, loginPage, PAGE_CSP, type ScopeView } from './pages.js';
+import { consentPage, errorPage, loginPage, type ScopeView } from './pages.js';
 import { MCP_SCOPE, STAFF_SCOPE } from './provider.js';
 import type { UserDirectory } from './users.js';
 
@@ -54,14 +55,7 @@ export function createInteractionHandler(d: InteractionDeps) {
   };
 
   function send(res: ServerResponse, status: number, html: string): void {
-    res.writeHead(status, {
-      'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': PAGE_CSP,
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-    });
-    res.end(html);
+    sendHtml(res, status, html, { 'referrer-policy': 'no-referrer' });
   }
 
   async function readForm(req: IncomingMessage): Promise<URLSearchParams> {

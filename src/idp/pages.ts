@@ -8,12 +8,7 @@
  * res.end(loginPage({ action: '/interaction/abc/login', csrf, clientName: 'ChatGPT', email: '', error: undefined }));
  * ```
  */
-import { LOGO } from '../http/brand.js';
-import { escapeHtml } from '../http/orderPage.js';
-
-/** Content-Security-Policy for these pages: nothing but inline styles. */
-export const PAGE_CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'";
+import { escapeHtml, htmlDocument, LOGO } from '../web/html.js';
 
 const STYLE = `
 :root{--ink:#1f1d2b;--muted:#5d5a6e;--brand:#c2185b;--brand-dark:#8e0f42;--line:#e4dfe8;--bg:#fbf6f9;--err:#b00020}
@@ -46,10 +41,12 @@ code{font-size:.9em;background:#f4eef3;border-radius:4px;padding:0 .25rem}
 `;
 
 function layout(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${escapeHtml(title)} · Sample MCP</title><style>${STYLE}</style></head>
-<body><main><div class="brand">${LOGO}<span>Sample MCP · Cupcake Orders</span></div>${body}</main></body></html>`;
+  return htmlDocument({
+    title: `${title} · Sample MCP`,
+    style: STYLE,
+    noReferrer: true,
+    body: `<main><div class="brand">${LOGO}<span>Sample MCP · Cupcake Orders</span></div>${body}</main>`,
+  });
 }
 
 function errorBox(error: string | undefined): string {

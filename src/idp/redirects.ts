@@ -8,7 +8,7 @@
  * redirectUriAllowed('https://evil.example/cb', []);                    // false
  * ```
  */
-import { isLoopbackHostname } from '../config/config.js';
+import { isLoopbackHostname } from '../web/loopback.js';
 
 /** Exact URIs, and patterns for per-connection ones. */
 const KNOWN: (string | RegExp)[] = [

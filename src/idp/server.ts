@@ -12,12 +12,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type Provider from 'oidc-provider';
 import { ConfigError } from '../config/config.js';
-import { listenOrExplain } from '../http/listen.js';
+import { listenOnConfigured } from '../config/listen.js';
 import type { Logger } from '../observability/logger.js';
+import { urlOf } from '../web/listen.js';
 import { openIdpDatabase } from './adapter.js';
 import type { IdpConfig } from './config.js';
 import { createInteractionHandler } from './interactions.js';
@@ -104,16 +104,14 @@ export async function startAuthorizationServer(
     }
   });
   try {
-    await listenOrExplain(server, config.port, config.host, 'IDP_PORT');
+    await listenOnConfigured(server, config.port, config.host, 'IDP_PORT');
   } catch (err) {
     db.close();
     throw err;
   }
-  const { address, port } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
   return {
     issuer: config.issuer,
-    url: `http://${host}:${port}`,
+    url: urlOf(server),
     provider,
     users,
     server,

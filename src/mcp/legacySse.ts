@@ -17,7 +17,7 @@ import { type AuthInfo, type McpServer, parseJSONRPCMessage } from '@modelcontex
 import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import type { Principal } from '../auth/principal.js';
 import type { SseRelay } from '../cluster/sseRelay.js';
-import { sendRpcError } from '../http/nodeIo.js';
+import { sendRpcError } from '../web/nodeIo.js';
 
 interface SseEntry {
   transport: SSEServerTransport;

@@ -25,10 +25,10 @@
 
 import pg from 'pg';
 import { generateOrders, SAMPLE_ORDER_COUNT } from './generate.js';
+import { orderTitle } from './present.js';
 import { queryTokens } from './query.js';
 import { clampLimit, idSearchText, RANK_WINDOW } from './sqlite.js';
 import type { Order, OrderHit, OrderItem, OrderStatus, OrderStore, Viewer } from './types.js';
-import { orderTitle } from './types.js';
 
 /** A numbered schema step; never edit a released one, add a new one. */
 export interface Migration {

@@ -34,9 +34,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { generateOrders, SAMPLE_ORDER_COUNT } from './generate.js';
+import { orderTitle } from './present.js';
 import { foldText, ftsMatch, MIN_PREFIX_CHARS, queryTokens } from './query.js';
 import type { Order, OrderHit, OrderItem, OrderStatus, SyncOrderStore, Viewer } from './types.js';
-import { orderTitle } from './types.js';
 
 /** Schema version stored in `PRAGMA user_version`; bump it and add a migration step when the schema changes. */
 export const SCHEMA_VERSION = 1;

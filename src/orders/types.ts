@@ -97,11 +97,3 @@ export function asyncStore(s: SyncOrderStore): OrderStore {
     close: async () => s.close(),
   };
 }
-
-/** Human title of an order, used in search hits and fetch results. */
-export function orderTitle(order: Pick<Order, 'id' | 'customerName' | 'items' | 'deliveryDate'>): string {
-  const count = order.items.reduce((n, i) => n + i.quantity, 0);
-  const flavours = order.items.map((i) => i.flavour).join(', ');
-  const noun = count === 1 ? 'cupcake' : 'cupcakes';
-  return `Order ${order.id}: ${count} ${noun} (${flavours}) for ${order.customerName}, due ${order.deliveryDate}`;
-}

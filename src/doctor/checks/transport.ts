@@ -3,7 +3,8 @@
  * plain http redirecting to https. ChatGPT and Claude only connect to https URLs.
  */
 import { connect, type PeerCertificate } from 'node:tls';
-import { type DoctorContext, isLocalHost } from '../context.js';
+import { isLocalhostName } from '../../web/loopback.js';
+import type { DoctorContext } from '../context.js';
 import { describeNetworkError, NetworkError } from '../http.js';
 import type { CheckResult } from '../types.js';
 
@@ -35,7 +36,7 @@ export async function checkTls(ctx: DoctorContext): Promise<CheckResult[]> {
   const u = new URL(ctx.url);
   const title = `TLS certificate covers ${u.hostname}`;
   if (u.protocol === 'http:') {
-    if (isLocalHost(u.hostname)) {
+    if (isLocalhostName(u.hostname)) {
       return [
         {
           id: 'tls',

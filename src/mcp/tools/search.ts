@@ -5,6 +5,7 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import * as z from 'zod';
 import { viewerOf } from '../../auth/principal.js';
+import { orderUrl } from '../../orders/present.js';
 import { principalOf, type ToolDeps } from '../context.js';
 import { jsonResult, toolError } from './result.js';
 
@@ -14,10 +15,6 @@ export const MAX_QUERY_LENGTH = 20_000;
 const output = z.object({
   results: z.array(z.object({ id: z.string(), title: z.string(), url: z.string().url() })),
 });
-
-export function orderUrl(serverUrl: string, id: string): string {
-  return `${serverUrl}/orders/${encodeURIComponent(id)}`;
-}
 
 export function registerSearch(server: McpServer, deps: ToolDeps): void {
   server.registerTool(

@@ -1,11 +1,6 @@
 /**
- * Glue between `node:http` and web-standard `Request`/`Response` (what the MCP SDK speaks).
- *
- * @example
- * ```ts
- * const body = await readBody(req, 1024 * 1024); // throws BodyTooLargeError past the limit
- * await sendWebResponse(res, await handler(toWebRequest(req, url, body)));
- * ```
+ * Node request/response I/O: reading a bounded body, writing JSON, JSON-RPC errors and web
+ * `Response`s, and turning a Node request into a web `Request` (what the MCP SDK speaks).
  */
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -3,22 +3,17 @@
  * ChatGPT, live readiness checks (the doctor's checks of the authorization server, plus the
  * server's own keys and store), and how to connect each client. MCP clients never get it: they
  * send `Accept: application/json, text/event-stream` (and a token).
- *
- * @example
- * ```ts
- * if (wantsLandingPage(req)) return landing.render(res);
- * ```
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { KeyStore } from '../auth/jwks/keyStore.js';
-import type { Config } from '../config/config.js';
-import { checkAuthorizationServer } from '../doctor/checks/discovery.js';
-import { createContext } from '../doctor/context.js';
-import { Http } from '../doctor/http.js';
-import type { CheckResult } from '../doctor/types.js';
-import type { OrderStore } from '../orders/types.js';
-import { LOGO } from './brand.js';
-import { escapeHtml } from './orderPage.js';
+import type { IncomingMessage } from 'node:http';
+import type { Config } from '../../config/config.js';
+import { checkAuthorizationServer } from '../../doctor/checks/discovery.js';
+import { createContext } from '../../doctor/context.js';
+import { Http } from '../../doctor/http.js';
+import type { CheckResult } from '../../doctor/types.js';
+import type { OrderStore } from '../../orders/types.js';
+import { escapeHtml, htmlDocument, LOGO, sendHtml } from '../../web/html.js';
+import type { Handler } from '../exchange.js';
+import { type ReadinessDeps, readiness } from './ops.js';
 
 /** A browser navigation to `/` (HTML wanted, no event stream, no credentials). */
 export function wantsLandingPage(req: IncomingMessage): boolean {
@@ -33,36 +28,55 @@ export function wantsLandingPage(req: IncomingMessage): boolean {
 
 const CACHE_MS = 15_000;
 
-export function createLandingPage(deps: {
+const STYLE = `
+:root{--ink:#1f1d2b;--muted:#5d5a6e;--brand:#c2185b;--line:#e4dfe8;--bg:#fbf6f9;--ok:#1b7f3b;--bad:#b00020}
+*{box-sizing:border-box}body{margin:0;background:var(--bg);color:var(--ink);font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+main{max-width:46rem;margin:2.5rem auto;padding:0 1rem}
+header{display:flex;align-items:center;gap:.6rem;color:#8e0f42;font-weight:700}
+h1{font-size:1.6rem;margin:.75rem 0 .25rem}h2{font-size:1.15rem;margin:0 0 .75rem}
+p{color:var(--muted)}section{background:#fff;border:1px solid var(--line);border-radius:14px;padding:1.25rem 1.5rem;margin-top:1rem}
+.url{display:flex;gap:.5rem;align-items:center;font:600 1.1rem ui-monospace,SFMono-Regular,Menlo,monospace;background:#f4eef3;border-radius:10px;padding:.75rem 1rem;overflow-wrap:anywhere}
+ul.checks{list-style:none;padding:0;margin:0}ul.checks li{padding:.45rem 0;border-top:1px solid var(--line)}ul.checks li:first-child{border-top:0}
+.mark{display:inline-block;width:1.4rem;font-weight:700}.pass .mark{color:var(--ok)}.fail .mark{color:var(--bad)}.skip .mark{color:var(--muted)}
+.detail,.why{margin-left:1.4rem;font-size:.9rem;color:var(--muted)}.why{color:var(--bad)}
+.status{display:inline-block;border-radius:999px;padding:.15rem .7rem;font-size:.85rem;font-weight:600}
+.status.ok{background:#e3f4e8;color:var(--ok)}.status.bad{background:#fdecee;color:var(--bad)}
+code{font:.9em ui-monospace,SFMono-Regular,Menlo,monospace;background:#f4eef3;border-radius:4px;padding:0 .25rem}
+ol{padding-left:1.2rem}li{margin:.2rem 0}.sr{position:absolute;left:-9999px}
+`;
+
+export interface LandingDeps extends ReadinessDeps {
   config: Config;
-  keys: Pick<KeyStore, 'status'>;
-  store: OrderStore;
-}) {
+  store: Pick<OrderStore, 'isReady' | 'count'>;
+}
+
+export function landingRoute(deps: LandingDeps): Handler {
   const { config } = deps;
   let cached: { at: number; checks: CheckResult[] } | undefined;
 
   async function checks(): Promise<CheckResult[]> {
     if (cached && Date.now() - cached.at < CACHE_MS) return cached.checks;
     const out: CheckResult[] = [];
-    const jwks = deps.keys.status();
+    const ready = await readiness(deps);
+    const jwks = ready.checks.jwks;
     out.push(
       jwks.state === 'unavailable'
         ? {
             id: 'jwks',
             title: 'signing keys of the authorization server',
             status: 'fail',
-            cause: jwks.lastError ?? 'not fetched yet',
+            cause: jwks.error ?? 'not fetched yet',
             fix: 'check KC_ISSUER (or KC_JWKS_URL) is reachable from this server',
           }
         : {
             id: 'jwks',
             title: 'signing keys of the authorization server',
             status: 'pass',
-            detail: `${jwks.keyIds.length} key(s)${jwks.state === 'degraded' ? ', cached: the server is unreachable right now' : ''}`,
+            detail: `${jwks.keys} key(s)${jwks.state === 'degraded' ? ', cached: the server is unreachable right now' : ''}`,
           },
     );
     out.push(
-      (await deps.store.isReady().catch(() => false))
+      ready.checks.store.state === 'ready'
         ? { id: 'store', title: 'order store', status: 'pass', detail: `${await deps.store.count()} orders` }
         : {
             id: 'store',
@@ -79,7 +93,7 @@ export function createLandingPage(deps: {
     return out;
   }
 
-  return async function render(res: ServerResponse): Promise<void> {
+  return async ({ res }) => {
     const results = await checks();
     const ok = results.every((c) => c.status !== 'fail');
     const url = config.serverUrl;
@@ -95,25 +109,10 @@ export function createLandingPage(deps: {
         return `<li class="${c.status}"><span class="mark" aria-hidden="true">${mark}</span><span class="sr">${c.status === 'pass' ? 'passed' : c.status === 'fail' ? 'failed' : 'skipped'}:</span> ${escapeHtml(c.title)}${extra}</li>`;
       })
       .join('');
-    const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sample MCP · Cupcake Orders</title>
-<style>
-:root{--ink:#1f1d2b;--muted:#5d5a6e;--brand:#c2185b;--line:#e4dfe8;--bg:#fbf6f9;--ok:#1b7f3b;--bad:#b00020}
-*{box-sizing:border-box}body{margin:0;background:var(--bg);color:var(--ink);font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-main{max-width:46rem;margin:2.5rem auto;padding:0 1rem}
-header{display:flex;align-items:center;gap:.6rem;color:#8e0f42;font-weight:700}
-h1{font-size:1.6rem;margin:.75rem 0 .25rem}h2{font-size:1.15rem;margin:0 0 .75rem}
-p{color:var(--muted)}section{background:#fff;border:1px solid var(--line);border-radius:14px;padding:1.25rem 1.5rem;margin-top:1rem}
-.url{display:flex;gap:.5rem;align-items:center;font:600 1.1rem ui-monospace,SFMono-Regular,Menlo,monospace;background:#f4eef3;border-radius:10px;padding:.75rem 1rem;overflow-wrap:anywhere}
-ul.checks{list-style:none;padding:0;margin:0}ul.checks li{padding:.45rem 0;border-top:1px solid var(--line)}ul.checks li:first-child{border-top:0}
-.mark{display:inline-block;width:1.4rem;font-weight:700}.pass .mark{color:var(--ok)}.fail .mark{color:var(--bad)}.skip .mark{color:var(--muted)}
-.detail,.why{margin-left:1.4rem;font-size:.9rem;color:var(--muted)}.why{color:var(--bad)}
-.status{display:inline-block;border-radius:999px;padding:.15rem .7rem;font-size:.85rem;font-weight:600}
-.status.ok{background:#e3f4e8;color:var(--ok)}.status.bad{background:#fdecee;color:var(--bad)}
-code{font:.9em ui-monospace,SFMono-Regular,Menlo,monospace;background:#f4eef3;border-radius:4px;padding:0 .25rem}
-ol{padding-left:1.2rem}li{margin:.2rem 0}.sr{position:absolute;left:-9999px}
-</style></head><body><main>
+    const html = htmlDocument({
+      title: 'Sample MCP · Cupcake Orders',
+      style: STYLE,
+      body: `<main>
 <header>${LOGO}Sample MCP · Cupcake Orders</header>
 <h1>This is an MCP server</h1>
 <p>It lets ChatGPT, Claude, VS Code and other MCP clients search and read cupcake orders on behalf of a signed-in user.
@@ -133,14 +132,8 @@ Sign-in happens at <code>${escapeHtml(config.issuer)}</code>.</p>
 <li><b>MCP Inspector</b>: <code>npx @modelcontextprotocol/inspector</code>, transport Streamable HTTP, the URL above.</li>
 </ol>
 <p>Metadata for clients: <a href="${escapeHtml(url)}/.well-known/oauth-protected-resource/mcp">${escapeHtml(url)}/.well-known/oauth-protected-resource/mcp</a></p></section>
-</main></body></html>`;
-    res.writeHead(200, {
-      'content-type': 'text/html; charset=utf-8',
-      'cache-control': 'no-store',
-      'content-security-policy':
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
-      'x-content-type-options': 'nosniff',
+</main>`,
     });
-    res.end(html);
+    sendHtml(res, 200, html);
   };
 }

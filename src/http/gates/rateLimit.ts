@@ -13,6 +13,10 @@
  */
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Principal } from '../../auth/principal.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { sendRpcError } from '../../web/nodeIo.js';
+import type { Gate } from '../exchange.js';
 
 export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
 
@@ -45,5 +49,19 @@ export function createRateLimiter(perMinute: number, shared?: { redis: Redis; pr
         throw err;
       }
     },
+  };
+}
+
+/** The gate: one point per request for the signed-in user; beyond the limit 429 with `Retry-After`. */
+export function rateLimitGate(limiter: RateLimiter, metrics: Pick<Metrics, 'rateLimited'>): Gate {
+  return async (x) => {
+    const rate = await limiter.consume((x.principal as Principal).key);
+    if (rate.ok) return true;
+    x.log.rateLimited = true;
+    metrics.rateLimited.inc();
+    sendRpcError(x.res, 429, -32000, `Too many requests: retry in ${rate.retryAfterSeconds} s`, {
+      'retry-after': String(rate.retryAfterSeconds),
+    });
+    return false;
   };
 }

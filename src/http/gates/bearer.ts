@@ -1,0 +1,52 @@
+/**
+ * The bearer token (src/auth/ does the checking): a valid one sets the principal; a missing or
+ * bad one is 401/403 with the RFC 9728 challenge naming this resource's metadata, or 503 with
+ * `Retry-After` while the authorization server's keys cannot be had. A browser opening an order
+ * page gets a readable sign-in page with the same status.
+ */
+import type { Authenticator } from '../../auth/authenticate.js';
+import { challengeFor } from '../../auth/challenge.js';
+import { AuthError } from '../../auth/errors.js';
+import { metadataUrlFor, type ResourcePath } from '../../auth/metadata.js';
+import type { Config } from '../../config/config.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { sendHtml } from '../../web/html.js';
+import { sendJson } from '../../web/nodeIo.js';
+import type { Gate } from '../exchange.js';
+
+export interface BearerGateOptions {
+  authenticate: Authenticator;
+  config: Pick<Config, 'serverUrl' | 'requiredScope'>;
+  metrics: Pick<Metrics, 'authFailures'>;
+  /** Which metadata the challenge names: `/mcp` has its own, the rest share the origin's. */
+  resource: ResourcePath;
+  /** For browsers (`Accept: text/html`): the page to show instead of the JSON error. */
+  signInPage?: () => string;
+}
+
+export function bearerGate(options: BearerGateOptions): Gate {
+  const { authenticate, config, metrics, signInPage } = options;
+  const metadataUrl = metadataUrlFor(config.serverUrl, options.resource);
+  return async (x) => {
+    try {
+      x.principal = await authenticate(x.req.headersDistinct.authorization);
+      x.log.principal = x.principal;
+      return true;
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      x.log.authFailure = err.reason;
+      metrics.authFailures.inc({ reason: err.reason });
+      const challenge = challengeFor(err, metadataUrl, config.requiredScope);
+      const headers: Record<string, string> = challenge
+        ? { 'www-authenticate': challenge }
+        : { 'retry-after': '5' };
+      if (signInPage && (x.req.headers.accept ?? '').includes('text/html')) {
+        sendHtml(x.res, err.status, signInPage(), headers);
+      } else {
+        const error = err.kind === 'unavailable' ? 'temporarily_unavailable' : err.kind;
+        sendJson(x.res, err.status, { error, error_description: err.description }, headers);
+      }
+      return false;
+    }
+  };
+}

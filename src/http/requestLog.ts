@@ -1,0 +1,41 @@
+/**
+ * One JSON log line and the request metrics for every request, when its response closes: method,
+ * path, route, status, duration, protocol version, session, JSON-RPC method, tool, why auth failed,
+ * and the validated `iss`/`aud`/`sub`/client/scopes — never the token. Probes are counted, not logged.
+ */
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { type Exchange, firstHeader } from './exchange.js';
+
+export function logRequest(
+  x: Exchange,
+  route: { route: string; quiet?: boolean | undefined; started: bigint },
+  deps: { logger: Logger; metrics: Pick<Metrics, 'requests' | 'duration'> },
+): void {
+  const { req, res, url, log } = x;
+  const durationMs = Number(process.hrtime.bigint() - route.started) / 1e6;
+  deps.metrics.requests.inc({ route: route.route, method: req.method ?? '', status: res.statusCode });
+  deps.metrics.duration.observe({ route: route.route }, durationMs / 1000);
+  if (route.quiet) return; // probes would drown the log
+  const p = log.principal;
+  const sessionId = firstHeader(req.headers['mcp-session-id']) ?? (res.getHeader('mcp-session-id') as string);
+  deps.logger.info(
+    {
+      event: 'request',
+      method: req.method,
+      path: url.pathname.slice(0, 200),
+      route: route.route,
+      status: res.statusCode,
+      durationMs: Math.round(durationMs * 100) / 100,
+      protocolVersion: log.protocolVersion,
+      sessionId: sessionId?.slice(0, 100),
+      rpcMethod: log.rpcMethod,
+      tool: log.tool,
+      authFailure: log.authFailure,
+      rateLimited: log.rateLimited,
+      clientAborted: log.clientAborted,
+      ...(p && { iss: p.issuer, aud: p.audience, sub: p.subject, clientId: p.clientId, scopes: p.scopes }),
+    },
+    'request',
+  );
+}
