@@ -29,21 +29,21 @@ export interface AuthenticatorOptions extends ClaimsConfig {
 
 export type Authenticator = (authorization: string | string[] | undefined) => Promise<Principal>;
 
-export function createAuthenticator(o: AuthenticatorOptions): Authenticator {
-  const verifyOptions = { ...o, accepted: acceptedAudiences(o.audiences) };
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const verifyOptions = { ...options, accepted: acceptedAudiences(options.audiences) };
   const cache = new VerifiedTokenCache({ maxEntries: 10_000, maxTtlMs: 60_000 });
   return async (authorization) => {
     const header =
       Array.isArray(authorization) && authorization.length === 1 ? authorization[0] : authorization;
     const token = extractBearer(header);
-    let principal = cache.get(token, o.keys.generation);
+    let principal = cache.get(token, options.keys.generation);
     if (!principal) {
-      const generation = o.keys.generation;
+      const generation = options.keys.generation;
       const claims = await verifyAccessToken(token, verifyOptions);
-      principal = principalFromClaims(claims, o);
+      principal = principalFromClaims(claims, options);
       cache.set(token, principal, generation);
     }
-    requireScope(principal.scopes, o.requiredScope);
+    requireScope(principal.scopes, options.requiredScope);
     return principal;
   };
 }

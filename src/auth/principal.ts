@@ -8,7 +8,6 @@
  * ```
  */
 import type { JWTPayload } from 'jose';
-import type { Viewer } from '../orders/types.js';
 
 export interface Principal {
   issuer: string;
@@ -76,11 +75,4 @@ export function principalFromClaims(claims: JWTPayload, c: ClaimsConfig): Princi
     staff: roles.includes(c.staffRole) || scopes.includes(c.staffScope),
     expiresAt: claims.exp as number,
   };
-}
-
-/** Which orders this principal may see. */
-export function viewerOf(p: Principal): Viewer {
-  if (p.staff) return { kind: 'all' };
-  if (p.email) return { kind: 'customer', email: p.email };
-  return { kind: 'none' };
 }

@@ -2,6 +2,8 @@
  * `npm start`: the whole local stack without Docker — the embedded authorization server and the
  * resource server, wired together — and what to do next.
  */
+
+import { STAFF_ROLE } from '../auth/scopes.js';
 import { loadConfig } from '../config/config.js';
 import { idpIssuerFrom, loadIdpConfig } from '../idp/config.js';
 import { startAuthorizationServer } from '../idp/server.js';
@@ -28,7 +30,7 @@ const mcpUrl = `${config.serverUrl}/mcp`;
 const users = DEV_ACCOUNTS.map((a) => {
   const custom = env[a.passwordEnv]?.trim();
   const password = custom ? `(${a.passwordEnv})` : a.devPassword;
-  return `    ${a.email.padEnd(20)} ${password.padEnd(22)} ${a.roles.includes('staff') ? 'staff: sees every order' : 'customer: sees own orders'}`;
+  return `    ${a.email.padEnd(20)} ${password.padEnd(22)} ${a.roles.includes(STAFF_ROLE) ? 'staff: sees every order' : 'customer: sees own orders'}`;
 });
 console.log(`
 Sample MCP is running.

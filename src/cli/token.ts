@@ -6,10 +6,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadConfig } from '../config/config.js';
+import { obtainToken } from '../idp/client.js';
 import { idpIssuerFrom } from '../idp/config.js';
 import { DEV_ACCOUNTS } from '../idp/users.js';
 import { loadEnvFile, orExit } from './env.js';
-import { obtainToken } from './tokenFlow.js';
 
 loadEnvFile();
 const args = process.argv.slice(2);

@@ -26,12 +26,12 @@ export class RedisEventStore implements EventStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    private readonly o: { ttlMs: number; maxEventsPerStream?: number },
+    private readonly options: { ttlMs: number; maxEventsPerStream?: number },
   ) {}
 
   /** The store of one session's streams. */
   forSession(sessionId: string): RedisEventStore {
-    return new RedisEventStore(this.redis, `${this.prefix}session:${sessionHash(sessionId)}:`, this.o);
+    return new RedisEventStore(this.redis, `${this.prefix}session:${sessionHash(sessionId)}:`, this.options);
   }
 
   private key(streamId: string): string {
@@ -48,11 +48,11 @@ export class RedisEventStore implements EventStore {
   async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
     if (!STREAM_ID.test(streamId)) throw new Error('Invalid stream id');
     const key = this.key(streamId);
-    const max = String(this.o.maxEventsPerStream ?? 1000);
+    const max = String(this.options.maxEventsPerStream ?? 1000);
     const results = await this.redis
       .multi()
       .xadd(key, 'MAXLEN', '~', max, '*', 'm', JSON.stringify(message))
-      .pexpire(key, this.o.ttlMs)
+      .pexpire(key, this.options.ttlMs)
       .exec();
     const [err, entryId] = results?.[0] ?? [new Error('Redis transaction was discarded')];
     if (err) throw err;

@@ -57,14 +57,14 @@ export class SessionIds {
 
   constructor(
     secret: string | Buffer,
-    private readonly o: { maxAgeMs: number; now?: () => number },
+    private readonly options: { maxAgeMs: number; now?: () => number },
   ) {
     // Domain-separated from any other use of the same secret.
     this.key = createHmac('sha256', secret).update('sample-mcp session id v1').digest();
   }
 
   private now(): number {
-    return this.o.now?.() ?? Date.now();
+    return this.options.now?.() ?? Date.now();
   }
 
   private mac(payload: string): Buffer {
@@ -109,7 +109,7 @@ export class SessionIds {
     if (a.length !== b.length || !timingSafeEqual(a, b)) return undefined;
     const issuedAt = payload.t * 1000;
     const age = this.now() - issuedAt;
-    if (age > this.o.maxAgeMs || age < -60_000) return undefined;
+    if (age > this.options.maxAgeMs || age < -60_000) return undefined;
     return { protocolVersion: payload.v, issuedAt };
   }
 }

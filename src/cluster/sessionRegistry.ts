@@ -18,6 +18,7 @@
  * ```
  */
 import type { Redis } from 'ioredis';
+import { evictOldest } from '../web/maps.js';
 import { sessionHash } from './sessionIds.js';
 
 export interface SessionRegistry {
@@ -44,8 +45,8 @@ export class MemorySessionRegistry implements SessionRegistry {
   private readonly ended = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly o: RegistryOptions) {
-    this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, o.idleMs)).unref();
+  constructor(private readonly options: RegistryOptions) {
+    this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, options.idleMs)).unref();
   }
 
   async opened(id: string): Promise<void> {
@@ -62,31 +63,23 @@ export class MemorySessionRegistry implements SessionRegistry {
     this.live.delete(id);
     this.ended.set(id, Date.now());
     // Bounded: beyond this many the oldest are forgotten (and then expire with their signature).
-    while (this.ended.size > this.o.maxSessions * 10) {
-      const oldest = this.ended.keys().next().value;
-      if (oldest === undefined) break;
-      this.ended.delete(oldest);
-    }
+    evictOldest(this.ended, this.options.maxSessions * 10);
   }
 
   private use(id: string): void {
     this.live.delete(id);
     this.live.set(id, Date.now());
-    while (this.live.size > this.o.maxSessions) {
-      const oldest = this.live.keys().next().value;
-      if (oldest === undefined) break;
-      void this.end(oldest);
-    }
+    evictOldest(this.live, this.options.maxSessions, (oldest) => void this.end(oldest));
   }
 
   /** Ends idle sessions and forgets ended ids whose signature has expired anyway. */
   sweep(now = Date.now()): void {
     for (const [id, lastSeen] of this.live) {
-      if (lastSeen >= now - this.o.idleMs) break; // LRU order: the rest were used later
+      if (lastSeen >= now - this.options.idleMs) break; // LRU order: the rest were used later
       void this.end(id);
     }
     for (const [id, endedAt] of this.ended) {
-      if (endedAt >= now - this.o.maxAgeMs) break;
+      if (endedAt >= now - this.options.maxAgeMs) break;
       this.ended.delete(id);
     }
   }
@@ -100,7 +93,7 @@ export class RedisSessionRegistry implements SessionRegistry {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    private readonly o: Pick<RegistryOptions, 'idleMs'>,
+    private readonly options: Pick<RegistryOptions, 'idleMs'>,
   ) {}
 
   /** Session ids are bearer-like: only a hash of them is stored. */
@@ -109,11 +102,11 @@ export class RedisSessionRegistry implements SessionRegistry {
   }
 
   async opened(id: string): Promise<void> {
-    await this.redis.set(this.key(id), '1', 'PX', this.o.idleMs);
+    await this.redis.set(this.key(id), '1', 'PX', this.options.idleMs);
   }
 
   async touch(id: string): Promise<boolean> {
-    return (await this.redis.pexpire(this.key(id), this.o.idleMs)) === 1;
+    return (await this.redis.pexpire(this.key(id), this.options.idleMs)) === 1;
   }
 
   async end(id: string): Promise<void> {

@@ -10,6 +10,7 @@
  * ```
  */
 import { resolve } from 'node:path';
+import { MCP_SCOPE, STAFF_ROLE, STAFF_SCOPE } from '../auth/scopes.js';
 import { isLoopbackHostname } from '../web/loopback.js';
 
 export class ConfigError extends Error {
@@ -319,9 +320,9 @@ export function loadConfig(env: Env): Config {
     clockSkewSeconds: parseInteger(env, 'MCP_CLOCK_SKEW_SECONDS', 30, 0, 300),
     jwksCooldownSeconds: parseInteger(env, 'MCP_JWKS_COOLDOWN_SECONDS', 30, 1, 3600),
     jwksMaxAgeSeconds: parseInteger(env, 'MCP_JWKS_MAX_AGE_SECONDS', 600, 10, 86_400),
-    requiredScope: read(env, 'MCP_REQUIRED_SCOPE') ?? 'mcp:tools',
-    staffScope: read(env, 'MCP_STAFF_SCOPE') ?? 'orders:read:all',
-    staffRole: read(env, 'MCP_STAFF_ROLE') ?? 'staff',
+    requiredScope: read(env, 'MCP_REQUIRED_SCOPE') ?? MCP_SCOPE,
+    staffScope: read(env, 'MCP_STAFF_SCOPE') ?? STAFF_SCOPE,
+    staffRole: read(env, 'MCP_STAFF_ROLE') ?? STAFF_ROLE,
     emailClaim: read(env, 'MCP_EMAIL_CLAIM') ?? 'email',
     rolesClaim: read(env, 'MCP_ROLES_CLAIM') ?? 'realm_access.roles',
     sessions: parseBoolean(env, 'MCP_SESSIONS', true),

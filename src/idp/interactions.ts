@@ -13,13 +13,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
+import { MCP_SCOPE, STAFF_ROLE, STAFF_SCOPE } from '../auth/scopes.js';
 import type { Logger } from '../observability/logger.js';
 import { sendHtml } from '../web/html.js';
 import { BodyTooLargeError, readBody } from '../web/nodeIo.js';
 import type { IdpConfig } from './config.js';
 import type { IdpKeys } from './keys.js';
 import { consentPage, errorPage, loginPage, type ScopeView } from './pages.js';
-import { MCP_SCOPE, STAFF_SCOPE } from './provider.js';
 import type { UserDirectory } from './users.js';
 
 const SCOPE_TEXT: Record<string, string> = {
@@ -43,11 +43,11 @@ export interface InteractionDeps {
 const MAX_FAILURES = 5;
 const FAILURE_WINDOW_MS = 5 * 60_000;
 
-export function createInteractionHandler(d: InteractionDeps) {
+export function createInteractionHandler(deps: InteractionDeps) {
   const failures = new Map<string, { count: number; until: number }>();
 
   const csrfFor = (uid: string) =>
-    createHmac('sha256', d.keys.csrfSecret).update(`csrf:${uid}`).digest('base64url');
+    createHmac('sha256', deps.keys.csrfSecret).update(`csrf:${uid}`).digest('base64url');
   const csrfValid = (uid: string, token: string | null) => {
     const expected = Buffer.from(csrfFor(uid));
     const got = Buffer.from(token ?? '');
@@ -71,7 +71,7 @@ export function createInteractionHandler(d: InteractionDeps) {
   }
 
   async function clientLabel(clientId: string): Promise<{ name: string; host: string }> {
-    const client = await d.provider.Client.find(clientId);
+    const client = await deps.provider.Client.find(clientId);
     const redirect = client?.redirectUris?.[0];
     let host = 'an unknown address';
     try {
@@ -99,7 +99,7 @@ export function createInteractionHandler(d: InteractionDeps) {
         clientName: name,
         email,
         error,
-        devHint: !d.config.production,
+        devHint: !deps.config.production,
       }),
     );
   }
@@ -117,8 +117,8 @@ export function createInteractionHandler(d: InteractionDeps) {
     uid: string,
     interaction: Awaited<ReturnType<Provider['interactionDetails']>>,
   ) {
-    const account = d.users.find(String(interaction.session?.accountId));
-    const staff = account?.roles.includes('staff') ?? false;
+    const account = deps.users.find(String(interaction.session?.accountId));
+    const staff = account?.roles.includes(STAFF_ROLE) ?? false;
     const { name, host } = await clientLabel(String(interaction.params.client_id));
     const scopes: ScopeView[] = requestedScopes(interaction.prompt.details, staff).map((s) => ({
       name: s,
@@ -168,19 +168,19 @@ export function createInteractionHandler(d: InteractionDeps) {
         429,
       );
     }
-    const account = d.users.verify(email, password);
+    const account = deps.users.verify(email, password);
     if (!account) {
       const next =
         f && f.until > now
           ? { count: f.count + 1, until: f.until }
           : { count: 1, until: now + FAILURE_WINDOW_MS };
       failures.set(email, next);
-      d.logger.info({ event: 'login_failed', reason: 'bad_credentials' }, 'login failed');
+      deps.logger.info({ event: 'login_failed', reason: 'bad_credentials' }, 'login failed');
       return showLogin(res, uid, clientId, email, 'The e-mail address or password is incorrect.', 401);
     }
     failures.delete(email);
-    d.logger.info({ event: 'login', sub: account.id }, 'user signed in');
-    await d.provider.interactionFinished(
+    deps.logger.info({ event: 'login', sub: account.id }, 'user signed in');
+    await deps.provider.interactionFinished(
       req,
       res,
       { login: { accountId: account.id } },
@@ -198,7 +198,7 @@ export function createInteractionHandler(d: InteractionDeps) {
     if (!csrfValid(uid, form.get('csrf')))
       throw new FormError('Your session expired. Please start again from the app.');
     if (form.get('decision') !== 'allow') {
-      await d.provider.interactionFinished(
+      await deps.provider.interactionFinished(
         req,
         res,
         { error: 'access_denied', error_description: 'The user denied access' },
@@ -207,12 +207,13 @@ export function createInteractionHandler(d: InteractionDeps) {
       return;
     }
     const accountId = String(interaction.session?.accountId);
-    const account = d.users.find(accountId);
-    const staff = account?.roles.includes('staff') ?? false;
+    const account = deps.users.find(accountId);
+    const staff = account?.roles.includes(STAFF_ROLE) ?? false;
     const clientId = String(interaction.params.client_id);
     const grant = interaction.grantId
-      ? ((await d.provider.Grant.find(interaction.grantId)) ?? new d.provider.Grant({ accountId, clientId }))
-      : new d.provider.Grant({ accountId, clientId });
+      ? ((await deps.provider.Grant.find(interaction.grantId)) ??
+        new deps.provider.Grant({ accountId, clientId }))
+      : new deps.provider.Grant({ accountId, clientId });
     const details = interaction.prompt.details as Record<string, unknown>;
     const oidc = details.missingOIDCScope as string[] | undefined;
     if (oidc?.length) grant.addOIDCScope(oidc.join(' '));
@@ -226,8 +227,8 @@ export function createInteractionHandler(d: InteractionDeps) {
       if (refused.length) grant.rejectResourceScope(indicator, refused.join(' '));
     }
     const grantId = await grant.save();
-    d.logger.info({ event: 'consent', sub: accountId, clientId }, 'user granted access');
-    await d.provider.interactionFinished(
+    deps.logger.info({ event: 'consent', sub: accountId, clientId }, 'user granted access');
+    await deps.provider.interactionFinished(
       req,
       res,
       { consent: { grantId } },
@@ -243,7 +244,7 @@ export function createInteractionHandler(d: InteractionDeps) {
     try {
       if (req.method === 'POST') {
         const origin = req.headers.origin;
-        if (origin && origin !== 'null' && origin !== d.config.issuer) {
+        if (origin && origin !== 'null' && origin !== deps.config.issuer) {
           return send(
             res,
             403,
@@ -253,7 +254,7 @@ export function createInteractionHandler(d: InteractionDeps) {
       }
       let interaction: Awaited<ReturnType<Provider['interactionDetails']>>;
       try {
-        interaction = await d.provider.interactionDetails(req, res);
+        interaction = await deps.provider.interactionDetails(req, res);
       } catch {
         return send(
           res,
@@ -293,7 +294,7 @@ export function createInteractionHandler(d: InteractionDeps) {
       return send(res, 405, errorPage('Not allowed', 'That action is not available at this step.'));
     } catch (err) {
       if (err instanceof FormError) return send(res, 400, errorPage('Please try again', err.message));
-      d.logger.error({ event: 'interaction_error', err: (err as Error).message }, 'interaction failed');
+      deps.logger.error({ event: 'interaction_error', err: (err as Error).message }, 'interaction failed');
       if (!res.headersSent)
         send(res, 500, errorPage('Something went wrong', 'Please start again from the app.'));
     }

@@ -19,6 +19,7 @@
  */
 import type Database from 'better-sqlite3';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { MCP_SCOPE, STAFF_SCOPE } from '../auth/scopes.js';
 import { sqliteAdapter } from './adapter.js';
 import type { IdpConfig } from './config.js';
 import type { IdpKeys } from './keys.js';
@@ -26,8 +27,6 @@ import { errorPage } from './pages.js';
 import { isLoopbackRedirect, redirectUriAllowed } from './redirects.js';
 import type { UserDirectory } from './users.js';
 
-export const MCP_SCOPE = 'mcp:tools';
-export const STAFF_SCOPE = 'orders:read:all';
 /** Scope used when an authorization request names none (ChatGPT on reconnect): like Keycloak's default client scopes. */
 export const DEFAULT_SCOPE = MCP_SCOPE;
 

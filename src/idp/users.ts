@@ -9,6 +9,7 @@
  * ```
  */
 import { scryptSync, timingSafeEqual } from 'node:crypto';
+import { STAFF_ROLE } from '../auth/scopes.js';
 
 export interface Account {
   /** Stable subject (`sub`). */
@@ -52,7 +53,7 @@ export const DEV_ACCOUNTS: readonly (Account & { passwordEnv: string; devPasswor
     email: 'carol@example.com',
     givenName: 'Carol',
     familyName: 'Clark',
-    roles: ['staff'],
+    roles: [STAFF_ROLE],
     passwordEnv: 'IDP_CAROL_PASSWORD',
     devPassword: 'carol-dev-password',
   },

@@ -38,6 +38,8 @@ import {
 import type { Principal } from '../auth/principal.js';
 import type { SessionIds } from '../cluster/sessionIds.js';
 import type { SessionRegistry } from '../cluster/sessionRegistry.js';
+import { evictOldest } from '../web/maps.js';
+import { rpcErrorBody } from '../web/nodeIo.js';
 import { pooledFactory } from './serverPool.js';
 import { SharedServer } from './sharedServer.js';
 
@@ -93,7 +95,7 @@ function rpcError(
   return {
     status,
     headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }),
+    body: rpcErrorBody(code, message),
   };
 }
 
@@ -117,15 +119,15 @@ export class McpEndpoint {
 
   constructor(
     private readonly factory: () => McpServer,
-    private readonly o: EndpointOptions,
+    private readonly options: EndpointOptions,
   ) {
-    const onerror = (err: Error) => o.onError?.(err);
+    const onerror = (err: Error) => options.onError?.(err);
     this.modern = createMcpHandler(pooledFactory(factory, 16), {
       legacy: 'reject',
-      maxRequestBodySize: o.maxRequestBodySize,
+      maxRequestBodySize: options.maxRequestBodySize,
       onerror,
     });
-    this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, o.idleMs)).unref();
+    this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, options.idleMs)).unref();
   }
 
   /** Sessions held in this replica's memory. */
@@ -150,7 +152,7 @@ export class McpEndpoint {
     if (classified.kind !== 'legacy') return this.modern.fetch(inbound.webRequest(), opts);
     const sid = headerOf(inbound.headers, 'mcp-session-id');
     if (sid) return this.continueSession(sid, inbound, principal, authInfo);
-    if (inbound.method === 'POST') return this.direct(inbound, principal, authInfo, undefined);
+    if (inbound.method === 'POST') return this.serveOnSharedServer(inbound, principal, authInfo, undefined);
     // GET or DELETE without a session: no stream, no session to end (the SDK's stateless answer).
     return rpcError(405, -32000, 'Method not allowed.', { allow: 'POST' });
   }
@@ -161,7 +163,7 @@ export class McpEndpoint {
    * then the messages, then one JSON body or one short SSE stream. A successful `initialize` opens
    * a session when sessions are on.
    */
-  private async direct(
+  private async serveOnSharedServer(
     inbound: Inbound,
     principal: Principal,
     authInfo: AuthInfo,
@@ -206,19 +208,19 @@ export class McpEndpoint {
     if (responses.length === 0) return { status: 202, headers: {}, body: '' };
     const headers: Record<string, string> = {};
     const first = responses[0] as { result?: { protocolVersion?: unknown } };
-    if (initialize && this.o.sessions && typeof first.result?.protocolVersion === 'string') {
-      const newSid = this.o.sessionIds.issue(principal.key, first.result.protocolVersion);
+    if (initialize && this.options.sessions && typeof first.result?.protocolVersion === 'string') {
+      const newSid = this.options.sessionIds.issue(principal.key, first.result.protocolVersion);
       try {
-        await this.o.registry.opened(newSid);
+        await this.options.registry.opened(newSid);
       } catch (err) {
-        this.o.onError?.(err as Error);
+        this.options.onError?.(err as Error);
         return storeUnavailable();
       }
       headers['mcp-session-id'] = newSid;
     } else if (sid) {
       headers['mcp-session-id'] = sid;
     }
-    if (this.o.jsonResponses) {
+    if (this.options.jsonResponses) {
       headers['content-type'] = 'application/json';
       return { status: 200, headers, body: JSON.stringify(batch ? responses : first) };
     }
@@ -237,13 +239,13 @@ export class McpEndpoint {
     authInfo: AuthInfo,
   ): Promise<Response | DirectReply> {
     // Forged, expired and other users' ids answer exactly like a session that does not exist.
-    const claims = this.o.sessionIds.verify(sid, principal.key);
+    const claims = this.options.sessionIds.verify(sid, principal.key);
     if (!claims) return rpcError(404, -32001, NOT_FOUND);
     let alive: boolean;
     try {
-      alive = await this.o.registry.touch(sid);
+      alive = await this.options.registry.touch(sid);
     } catch (err) {
-      this.o.onError?.(err as Error);
+      this.options.onError?.(err as Error);
       return storeUnavailable();
     }
     if (!alive) {
@@ -253,9 +255,9 @@ export class McpEndpoint {
     const opts = { authInfo, parsedBody: inbound.body };
     if (inbound.method === 'DELETE') {
       try {
-        await this.o.registry.end(sid);
+        await this.options.registry.end(sid);
       } catch (err) {
-        this.o.onError?.(err as Error);
+        this.options.onError?.(err as Error);
         return storeUnavailable();
       }
       const entry = this.sessions.get(sid);
@@ -263,11 +265,11 @@ export class McpEndpoint {
       return entry.transport.handleRequest(inbound.webRequest(), opts);
     }
     // POSTs need no per-session server, unless their SSE events are kept for resumption.
-    const resumable = this.o.eventStore !== undefined && !this.o.jsonResponses;
+    const resumable = this.options.eventStore !== undefined && !this.options.jsonResponses;
     if (inbound.method === 'POST' && !resumable) {
       const held = this.sessions.get(sid);
       if (held) held.lastSeen = Date.now(); // its GET stream stays while the session is in use
-      return this.direct(inbound, principal, authInfo, sid);
+      return this.serveOnSharedServer(inbound, principal, authInfo, sid);
     }
     let entry = this.sessions.get(sid);
     if (entry) {
@@ -278,7 +280,7 @@ export class McpEndpoint {
       try {
         entry = await this.adopt(sid, claims.protocolVersion);
       } catch (err) {
-        this.o.onError?.(err as Error);
+        this.options.onError?.(err as Error);
         return rpcError(500, -32603, 'Internal error: could not resume the session');
       }
     }
@@ -289,25 +291,21 @@ export class McpEndpoint {
   private newTransport(sid: string): WebStandardStreamableHTTPServerTransport {
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => sid,
-      enableJsonResponse: this.o.jsonResponses,
-      maxRequestBodySize: this.o.maxRequestBodySize,
-      ...(this.o.eventStore && { eventStore: this.o.eventStore.forSession(sid) }),
+      enableJsonResponse: this.options.jsonResponses,
+      maxRequestBodySize: this.options.maxRequestBodySize,
+      ...(this.options.eventStore && { eventStore: this.options.eventStore.forSession(sid) }),
       onsessionclosed: (id) => {
         this.forget(id);
       },
     });
-    transport.onerror = (err) => this.o.onError?.(err);
+    transport.onerror = (err) => this.options.onError?.(err);
     return transport;
   }
 
   private hold(sid: string, entry: SessionEntry): void {
-    while (this.sessions.size >= this.o.maxSessions) {
-      const oldest = this.sessions.keys().next().value;
-      if (oldest === undefined) break;
-      void this.closeSession(oldest);
-    }
+    evictOldest(this.sessions, this.options.maxSessions - 1, (oldest) => void this.closeSession(oldest));
     this.sessions.set(sid, entry);
-    this.o.onSessionCountChange?.(this.sessions.size);
+    this.options.onSessionCountChange?.(this.sessions.size);
   }
 
   /**
@@ -362,18 +360,18 @@ export class McpEndpoint {
   }
 
   private forget(id: string): void {
-    if (this.sessions.delete(id)) this.o.onSessionCountChange?.(this.sessions.size);
+    if (this.sessions.delete(id)) this.options.onSessionCountChange?.(this.sessions.size);
   }
 
   private async closeSession(id: string): Promise<void> {
     const entry = this.sessions.get(id);
     this.forget(id);
-    await entry?.server.close().catch((err: Error) => this.o.onError?.(err));
+    await entry?.server.close().catch((err: Error) => this.options.onError?.(err));
   }
 
   /** Frees servers of sessions unused here; the registry decides whether the session itself ended. */
   private sweep(): void {
-    const cutoff = Date.now() - this.o.idleMs;
+    const cutoff = Date.now() - this.options.idleMs;
     for (const [id, entry] of this.sessions) {
       if (entry.lastSeen < cutoff) void this.closeSession(id);
     }

@@ -30,7 +30,7 @@ export class LegacySseEndpoint {
 
   constructor(
     private readonly factory: () => McpServer,
-    private readonly o: {
+    private readonly options: {
       keepAliveMs: number;
       relay: SseRelay;
       /** The SDK's view of a principal whose message was relayed from another replica. */
@@ -50,26 +50,26 @@ export class LegacySseEndpoint {
     const server = this.factory();
     const id = transport.sessionId;
     this.streams.set(id, { transport, server, principalKey: principal.key });
-    this.o.onCountChange?.(this.streams.size);
+    this.options.onCountChange?.(this.streams.size);
     const ping = setInterval(() => {
       if (!res.writableEnded) res.write(': keep-alive\n\n');
-    }, this.o.keepAliveMs).unref();
+    }, this.options.keepAliveMs).unref();
     const cleanup = () => {
       clearInterval(ping);
-      if (this.streams.delete(id)) this.o.onCountChange?.(this.streams.size);
-      this.o.relay.unregister(id).catch((err: Error) => this.o.onError?.(err));
+      if (this.streams.delete(id)) this.options.onCountChange?.(this.streams.size);
+      this.options.relay.unregister(id).catch((err: Error) => this.options.onError?.(err));
     };
     transport.onclose = cleanup;
     res.on('close', () => {
       cleanup();
       void server.close().catch(() => {});
     });
-    transport.onerror = (err) => this.o.onError?.(err);
+    transport.onerror = (err) => this.options.onError?.(err);
     // Reachable from other replicas before the client learns the POST URL (the `endpoint` event
     // that connect() sends), so its first POST can land anywhere.
-    await this.o.relay.register(id, principal.key, (message, p) => {
+    await this.options.relay.register(id, principal.key, (message, p) => {
       if (p.key !== principal.key) return;
-      transport.handleMessage(message, { authInfo: this.o.authInfoFor(p) }).catch(() => {
+      transport.handleMessage(message, { authInfo: this.options.authInfoFor(p) }).catch(() => {
         // invalid messages were refused by the replica that received them; reported via onerror
       });
     });
@@ -103,7 +103,7 @@ export class LegacySseEndpoint {
       await entry.transport.handlePostMessage(req, res, parsedBody);
       return true;
     }
-    if (!this.o.relay.shared) return false;
+    if (!this.options.relay.shared) return false;
     let message: unknown;
     try {
       message = parseJSONRPCMessage(parsedBody);
@@ -113,9 +113,9 @@ export class LegacySseEndpoint {
     }
     let delivered: boolean;
     try {
-      delivered = await this.o.relay.forward(sessionId, principal, message);
+      delivered = await this.options.relay.forward(sessionId, principal, message);
     } catch (err) {
-      this.o.onError?.(err as Error);
+      this.options.onError?.(err as Error);
       sendRpcError(res, 503, -32000, 'Relay unavailable: retry shortly', { 'retry-after': '2' });
       return true;
     }

@@ -62,11 +62,10 @@ class MultiplexTransport implements Transport {
     this.onclose?.();
   }
 
-  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+  async send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
     if (!isJSONRPCResultResponse(message) && !isJSONRPCErrorResponse(message)) {
       // Notifications or requests related to a request (progress, logging, sampling): this
       // server's tools send none, and a one-shot HTTP answer has nowhere to put them.
-      void options;
       return;
     }
     const id = typeof message.id === 'number' ? message.id : undefined;

@@ -22,33 +22,33 @@ export function money(cents: number, currency: string): string {
 }
 
 /** The readable document the model gets for an order. */
-export function orderText(o: Order): string {
+export function orderText(order: Order): string {
   const lines = [
-    `Order ${o.id}`,
-    `Customer: ${o.customerName} <${o.customerEmail}>`,
-    `Status: ${o.status.replaceAll('_', ' ')}`,
-    `Ordered: ${o.orderedAt}`,
-    `Delivery date: ${o.deliveryDate}`,
+    `Order ${order.id}`,
+    `Customer: ${order.customerName} <${order.customerEmail}>`,
+    `Status: ${order.status.replaceAll('_', ' ')}`,
+    `Ordered: ${order.orderedAt}`,
+    `Delivery date: ${order.deliveryDate}`,
     'Items:',
-    ...o.items.map(
+    ...order.items.map(
       (i) =>
-        `- ${i.quantity} × ${i.flavour} at ${money(i.unitPriceCents, o.currency)} = ${money(i.quantity * i.unitPriceCents, o.currency)}`,
+        `- ${i.quantity} × ${i.flavour} at ${money(i.unitPriceCents, order.currency)} = ${money(i.quantity * i.unitPriceCents, order.currency)}`,
     ),
-    `Total: ${money(o.totalCents, o.currency)}`,
+    `Total: ${money(order.totalCents, order.currency)}`,
   ];
-  if (o.notes) lines.push(`Notes: ${o.notes}`);
+  if (order.notes) lines.push(`Notes: ${order.notes}`);
   return lines.join('\n');
 }
 
-export function orderMetadata(o: Order): Record<string, string | number> {
+export function orderMetadata(order: Order): Record<string, string | number> {
   return {
-    customer_name: o.customerName,
-    customer_email: o.customerEmail,
-    status: o.status,
-    ordered_at: o.orderedAt,
-    delivery_date: o.deliveryDate,
-    total: o.totalCents / 100,
-    currency: o.currency,
-    item_count: o.items.reduce((n, i) => n + i.quantity, 0),
+    customer_name: order.customerName,
+    customer_email: order.customerEmail,
+    status: order.status,
+    ordered_at: order.orderedAt,
+    delivery_date: order.deliveryDate,
+    total: order.totalCents / 100,
+    currency: order.currency,
+    item_count: order.items.reduce((n, i) => n + i.quantity, 0),
   };
 }

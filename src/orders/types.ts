@@ -43,6 +43,16 @@ export type Viewer =
   /** Signed in, but no e-mail claim and not staff: sees nothing. */
   | { kind: 'none' };
 
+/**
+ * Which orders a signed-in user may see: staff everything, a customer the orders placed with their
+ * e-mail, anyone else nothing. Takes the principal's facts, not the principal (orders know no OAuth).
+ */
+export function viewerOf(user: { staff: boolean; email?: string | undefined }): Viewer {
+  if (user.staff) return { kind: 'all' };
+  if (user.email) return { kind: 'customer', email: user.email };
+  return { kind: 'none' };
+}
+
 /** What `search` returns per hit, best match first. */
 export interface OrderHit {
   id: string;

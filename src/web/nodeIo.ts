@@ -92,13 +92,12 @@ export function sendJson(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
+  sendJsonText(res, status, JSON.stringify(body), headers);
+}
+
+/** A JSON-RPC error response without a request id (the request could not be read or was refused). */
+export function rpcErrorBody(code: number, message: string): string {
+  return JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null });
 }
 
 export function sendRpcError(
@@ -108,5 +107,19 @@ export function sendRpcError(
   message: string,
   headers: Record<string, string> = {},
 ): void {
-  sendJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null }, headers);
+  sendJsonText(res, status, rpcErrorBody(code, message), headers);
+}
+
+function sendJsonText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string>,
+): void {
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
 }

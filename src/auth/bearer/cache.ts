@@ -13,6 +13,7 @@
  * ```
  */
 import { createHash } from 'node:crypto';
+import { evictOldest } from '../../web/maps.js';
 import type { Principal } from '../principal.js';
 
 interface Entry {
@@ -24,7 +25,7 @@ interface Entry {
 export class VerifiedTokenCache {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly o: { maxEntries: number; maxTtlMs: number; now?: () => number }) {}
+  constructor(private readonly options: { maxEntries: number; maxTtlMs: number; now?: () => number }) {}
 
   private key(token: string): string {
     return createHash('sha256').update(token).digest('base64url');
@@ -34,7 +35,7 @@ export class VerifiedTokenCache {
     const key = this.key(token);
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    if (entry.generation !== generation || (this.o.now?.() ?? Date.now()) >= entry.until) {
+    if (entry.generation !== generation || (this.options.now?.() ?? Date.now()) >= entry.until) {
       this.entries.delete(key);
       return undefined;
     }
@@ -42,16 +43,12 @@ export class VerifiedTokenCache {
   }
 
   set(token: string, principal: Principal, generation: number): void {
-    const now = this.o.now?.() ?? Date.now();
+    const now = this.options.now?.() ?? Date.now();
     // `expiresAt` is the token's `exp` in seconds: never past it, whatever the clock-skew leeway.
-    const until = Math.min(principal.expiresAt * 1000, now + this.o.maxTtlMs);
+    const until = Math.min(principal.expiresAt * 1000, now + this.options.maxTtlMs);
     if (until <= now) return;
     this.entries.set(this.key(token), { principal, until, generation });
-    while (this.entries.size > this.o.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.entries.delete(oldest);
-    }
+    evictOldest(this.entries, this.options.maxEntries);
   }
 
   get size(): number {

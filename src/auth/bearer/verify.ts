@@ -54,18 +54,18 @@ export function acceptedAudiences(audiences: readonly string[]): string[] {
   return [...out];
 }
 
-export async function verifyAccessToken(token: string, o: VerifyOptions): Promise<JWTPayload> {
+export async function verifyAccessToken(token: string, options: VerifyOptions): Promise<JWTPayload> {
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, o.keys.getKey, {
+    ({ payload } = await jwtVerify(token, options.keys.getKey, {
       algorithms: ALLOWED_ALGORITHMS,
-      issuer: o.issuer,
-      audience: [...(o.accepted ?? acceptedAudiences(o.audiences))],
-      clockTolerance: o.clockSkewSeconds,
+      issuer: options.issuer,
+      audience: [...(options.accepted ?? acceptedAudiences(options.audiences))],
+      clockTolerance: options.clockSkewSeconds,
       requiredClaims: ['iss', 'aud', 'exp', 'sub'],
     }));
   } catch (err) {
-    throw toAuthError(err, o);
+    throw toAuthError(err, options);
   }
   // Keycloak marks ID and refresh tokens with `typ`; neither is an access token.
   if (typeof payload.typ === 'string' && !['bearer', 'at+jwt'].includes(payload.typ.toLowerCase())) {
@@ -74,7 +74,7 @@ export async function verifyAccessToken(token: string, o: VerifyOptions): Promis
   return payload;
 }
 
-function toAuthError(err: unknown, o: VerifyOptions): AuthError {
+function toAuthError(err: unknown, options: VerifyOptions): AuthError {
   if (err instanceof JwksUnavailableError) {
     return new AuthError('unavailable', 'jwks_unavailable', 'The authorization server keys are unavailable');
   }
@@ -84,12 +84,12 @@ function toAuthError(err: unknown, o: VerifyOptions): AuthError {
   if (err instanceof errors.JWTClaimValidationFailed) {
     switch (err.claim) {
       case 'iss':
-        return new AuthError('invalid_token', 'issuer', `The token issuer is not ${o.issuer}`);
+        return new AuthError('invalid_token', 'issuer', `The token issuer is not ${options.issuer}`);
       case 'aud':
         return new AuthError(
           'invalid_token',
           'audience',
-          `The token audience does not include this server (${o.audiences.join(' or ')})`,
+          `The token audience does not include this server (${options.audiences.join(' or ')})`,
         );
       case 'nbf':
         return new AuthError('invalid_token', 'not_yet_valid', 'The access token is not valid yet');

@@ -3,7 +3,8 @@
  * server's login form), check its `iss` and `aud`, then `tools/list`, a search and a fetch over MCP.
  */
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { obtainToken } from '../../cli/tokenFlow.js';
+import { MCP_SCOPE } from '../../auth/scopes.js';
+import { obtainToken } from '../../idp/client.js';
 import { type DoctorContext, INITIALIZE_REQUEST, parseBearerChallenge } from '../context.js';
 import { NetworkError } from '../http.js';
 import type { CheckResult } from '../types.js';
@@ -18,12 +19,12 @@ function redactTokens(body: unknown): void {
 
 async function getToken(ctx: DoctorContext): Promise<CheckResult> {
   const title = 'sign in and get an access token';
-  const o = ctx.options;
-  if (o.token) {
-    ctx.token = o.token;
+  const options = ctx.options;
+  if (options.token) {
+    ctx.token = options.token;
     return { id: 'login', title, status: 'pass', detail: 'token given (--token / DOCTOR_TOKEN)' };
   }
-  if (!o.user || !o.password) {
+  if (!options.user || !options.password) {
     return {
       id: 'login',
       title,
@@ -43,17 +44,17 @@ async function getToken(ctx: DoctorContext): Promise<CheckResult> {
   }
   const resource = typeof ctx.prm?.resource === 'string' ? ctx.prm.resource : ctx.url;
   try {
-    if (o.clientId) {
+    if (options.clientId) {
       const res = await ctx.http.request('token', tokenEndpoint, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({
           grant_type: 'password',
-          client_id: o.clientId,
-          ...(o.clientSecret && { client_secret: o.clientSecret }),
-          username: o.user,
-          password: o.password,
-          scope: ctx.challenge?.scope ?? 'mcp:tools',
+          client_id: options.clientId,
+          ...(options.clientSecret && { client_secret: options.clientSecret }),
+          username: options.user,
+          password: options.password,
+          scope: ctx.challenge?.scope ?? MCP_SCOPE,
           resource,
         }).toString(),
       });
@@ -74,14 +75,14 @@ async function getToken(ctx: DoctorContext): Promise<CheckResult> {
         id: 'login',
         title,
         status: 'pass',
-        detail: `password grant as ${o.user} with client ${o.clientId}`,
+        detail: `password grant as ${options.user} with client ${options.clientId}`,
       };
     }
     const tokens = await obtainToken({
       issuer: ctx.issuer,
       resource,
-      email: o.user,
-      password: o.password,
+      email: options.user,
+      password: options.password,
       scope: ctx.challenge?.scope,
     });
     ctx.token = tokens.access_token;
@@ -89,7 +90,7 @@ async function getToken(ctx: DoctorContext): Promise<CheckResult> {
       id: 'login',
       title,
       status: 'pass',
-      detail: `authorization code + PKCE through the login form as ${o.user}`,
+      detail: `authorization code + PKCE through the login form as ${options.user}`,
     };
   } catch (err) {
     return {
@@ -97,7 +98,7 @@ async function getToken(ctx: DoctorContext): Promise<CheckResult> {
       title,
       status: 'fail',
       cause: (err as Error).message,
-      fix: o.clientId
+      fix: options.clientId
         ? 'check the credentials'
         : 'without --client-id the doctor signs in through the embedded server’s login form; for Keycloak pass --client-id/--client-secret of a test client',
     };
@@ -221,7 +222,7 @@ function refusal(id: string, title: string, r: Awaited<ReturnType<typeof rpc>>):
       title,
       status: 'fail',
       detail: `HTTP 403 ${r.challenge?.error ?? ''}: ${desc}`,
-      cause: `the token lacks the scope ${r.challenge?.scope ?? 'mcp:tools'}`,
+      cause: `the token lacks the scope ${r.challenge?.scope ?? MCP_SCOPE}`,
       fix: 'request the scope, or make it a default scope of the client (Keycloak: realm default client scopes)',
     };
   }

@@ -2,9 +2,9 @@
  * `GET /orders/{id}`: the order a tool result's `url` points at, as the signed-in user may see
  * it — an HTML page for browsers, JSON otherwise; someone else's order is a 404 like an unknown id.
  */
-import { type Principal, viewerOf } from '../../auth/principal.js';
+import type { Principal } from '../../auth/principal.js';
 import { money } from '../../orders/present.js';
-import type { Order, OrderStore } from '../../orders/types.js';
+import { type Order, type OrderStore, viewerOf } from '../../orders/types.js';
 import { escapeHtml, htmlDocument, sendHtml } from '../../web/html.js';
 import { sendJson } from '../../web/nodeIo.js';
 import type { Exchange, Handler } from '../exchange.js';

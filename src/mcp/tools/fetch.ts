@@ -4,8 +4,8 @@
  */
 import type { McpServer } from '@modelcontextprotocol/server';
 import * as z from 'zod';
-import { viewerOf } from '../../auth/principal.js';
 import { orderMetadata, orderText, orderTitle, orderUrl } from '../../orders/present.js';
+import { viewerOf } from '../../orders/types.js';
 import { principalOf, type ToolDeps } from '../context.js';
 import { jsonResult, toolError } from './result.js';
 

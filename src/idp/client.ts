@@ -98,10 +98,13 @@ function formError(html: string): string | undefined {
   return /role="alert"[^>]*>([^<]*)</.exec(html)?.[1];
 }
 
-export async function obtainToken(o: ObtainTokenOptions): Promise<TokenResponse & { clientId: string }> {
-  const meta = await discover(o.issuer);
-  const redirectUri = o.redirectUri ?? 'http://127.0.0.1:9/callback';
-  const clientId = o.clientId ?? (await registerClient(meta.registration_endpoint as string, redirectUri));
+export async function obtainToken(
+  options: ObtainTokenOptions,
+): Promise<TokenResponse & { clientId: string }> {
+  const meta = await discover(options.issuer);
+  const redirectUri = options.redirectUri ?? 'http://127.0.0.1:9/callback';
+  const clientId =
+    options.clientId ?? (await registerClient(meta.registration_endpoint as string, redirectUri));
   const verifier = b64url(randomBytes(32));
   const state = b64url(randomBytes(16));
   const auth = new URL(meta.authorization_endpoint as string);
@@ -112,8 +115,8 @@ export async function obtainToken(o: ObtainTokenOptions): Promise<TokenResponse 
     code_challenge: b64url(createHash('sha256').update(verifier).digest()),
     code_challenge_method: 'S256',
     state,
-    resource: o.resource,
-    ...(o.scope !== undefined && { scope: o.scope }),
+    resource: options.resource,
+    ...(options.scope !== undefined && { scope: options.scope }),
   }).toString();
 
   const jar = new CookieJar();
@@ -144,12 +147,12 @@ export async function obtainToken(o: ObtainTokenOptions): Promise<TokenResponse 
     if (isLogin && hop > 0 && res.status !== 200)
       throw new TokenFlowError(`login failed: ${formError(html) ?? res.status}`);
     const body = isLogin
-      ? new URLSearchParams({ csrf, email: o.email, password: o.password })
+      ? new URLSearchParams({ csrf, email: options.email, password: options.password })
       : new URLSearchParams({ csrf, decision: 'allow' });
     next = new URL(action, next).href;
     init = {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: o.issuer },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: options.issuer },
       body: body.toString(),
     };
   }
@@ -157,7 +160,7 @@ export async function obtainToken(o: ObtainTokenOptions): Promise<TokenResponse 
     throw new TokenFlowError('the authorization flow did not return to the client');
   const callback = new URL(next);
   if (callback.searchParams.get('state') !== state) throw new TokenFlowError('state mismatch');
-  if (callback.searchParams.get('iss') !== o.issuer)
+  if (callback.searchParams.get('iss') !== options.issuer)
     throw new TokenFlowError('RFC 9207 iss missing or wrong');
   const error = callback.searchParams.get('error');
   if (error) throw new TokenFlowError(`${error}: ${callback.searchParams.get('error_description') ?? ''}`);
@@ -173,7 +176,7 @@ export async function obtainToken(o: ObtainTokenOptions): Promise<TokenResponse 
       redirect_uri: redirectUri,
       client_id: clientId,
       code_verifier: verifier,
-      resource: o.resource,
+      resource: options.resource,
     }).toString(),
   });
   const tokens = (await tokenRes.json()) as TokenResponse & { error?: string; error_description?: string };
