@@ -22,6 +22,8 @@ export interface DoctorContext {
   prm?: Record<string, unknown>;
   issuer?: string;
   asMetadata?: Record<string, unknown>;
+  /** Discovery URLs whose metadata names another issuer (`<url> says "…"`). */
+  issuerMismatches?: string[];
   registration?: Record<string, unknown>;
   token?: string;
   tokenHeader?: Record<string, unknown>;

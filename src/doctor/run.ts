@@ -9,7 +9,8 @@
  * ```
  */
 
-import { checkAuthorizationServer, checkChallenge, checkCors, checkMetadata } from './checks/discovery.js';
+import { checkAuthorizationServer } from './checks/authorizationServer/index.js';
+import { checkChallenge, checkCors, checkMetadata } from './checks/discovery.js';
 import { checkSession } from './checks/session.js';
 import { checkHttpRedirect, checkTls } from './checks/transport.js';
 import { createContext, type DoctorContext } from './context.js';

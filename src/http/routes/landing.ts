@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '../../config/config.js';
-import { checkAuthorizationServer } from '../../doctor/checks/discovery.js';
+import { checkAuthorizationServer } from '../../doctor/checks/authorizationServer/index.js';
 import { createContext } from '../../doctor/context.js';
 import { Http } from '../../doctor/http.js';
 import type { CheckResult } from '../../doctor/types.js';
