@@ -5,6 +5,7 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { MCP_SCOPE } from '../../auth/scopes.js';
 import { obtainToken } from '../../idp/client.js';
+import { check } from '../check.js';
 import { type DoctorContext, INITIALIZE_REQUEST, parseBearerChallenge } from '../context.js';
 import { NetworkError } from '../http.js';
 import type { CheckResult } from '../types.js';
@@ -198,42 +199,49 @@ async function rpc(
   };
 }
 
+/** A refused MCP request, explained by its status and the challenge's error description. */
 function refusal(id: string, title: string, r: Awaited<ReturnType<typeof rpc>>): CheckResult {
+  const c = check(id, title);
   const desc = r.challenge?.error_description ?? '';
   if (r.status === 401) {
     const aud = /audience/i.test(desc);
     const iss = /issuer/i.test(desc);
-    return {
-      id,
-      title,
-      status: 'fail',
-      detail: `HTTP 401 ${r.challenge?.error ?? ''}: ${desc}`,
-      cause: aud ? 'audience mismatch' : iss ? 'issuer mismatch' : 'the server refused the token',
-      fix: aud
+    return c.fail(
+      aud ? 'audience mismatch' : iss ? 'issuer mismatch' : 'the server refused the token',
+      aud
         ? 'set MCP_AUDIENCE to what the authorization server puts into aud, or add the audience mapper (docs/keycloak.md)'
         : iss
           ? 'KC_ISSUER must equal the token iss byte for byte'
           : 'see the server log line for this request (authFailure)',
-    };
+      `HTTP 401 ${r.challenge?.error ?? ''}: ${desc}`,
+    );
   }
   if (r.status === 403) {
-    return {
-      id,
-      title,
-      status: 'fail',
-      detail: `HTTP 403 ${r.challenge?.error ?? ''}: ${desc}`,
-      cause: `the token lacks the scope ${r.challenge?.scope ?? MCP_SCOPE}`,
-      fix: 'request the scope, or make it a default scope of the client (Keycloak: realm default client scopes)',
-    };
+    return c.fail(
+      `the token lacks the scope ${r.challenge?.scope ?? MCP_SCOPE}`,
+      'request the scope, or make it a default scope of the client (Keycloak: realm default client scopes)',
+      `HTTP 403 ${r.challenge?.error ?? ''}: ${desc}`,
+    );
   }
-  return {
-    id,
-    title,
-    status: 'fail',
-    detail: `HTTP ${r.status} ${JSON.stringify(r.message?.error ?? '')}`,
-    cause: 'the MCP request failed',
-    fix: 'see the server log',
-  };
+  return c.fail(
+    'the MCP request failed',
+    'see the server log',
+    `HTTP ${r.status} ${JSON.stringify(r.message?.error ?? '')}`,
+  );
+}
+
+/** A tool result that is not the connector contract's one text item with JSON. */
+function contractFail(
+  id: string,
+  title: string,
+  r: Awaited<ReturnType<typeof rpc>>,
+  what: string,
+): CheckResult {
+  return check(id, title).fail(
+    `"spec not implemented": ${what} must return exactly one text item with that JSON`,
+    'follow the connector contract (docs/clients.md)',
+    JSON.stringify(r.message?.result ?? r.message?.error).slice(0, 200),
+  );
 }
 
 function textJson(result: unknown): unknown {
@@ -246,11 +254,20 @@ function textJson(result: unknown): unknown {
   }
 }
 
-async function checkTools(ctx: DoctorContext): Promise<CheckResult[]> {
-  const out: CheckResult[] = [];
+const TOOLS = check('tools-list', 'tools/list shows search and fetch, read-only');
+const SEARCH = 'search returns {"results":[{id,title,url}]}';
+const FETCH = 'fetch returns {id,title,text,url,metadata}';
+
+type Tool = { name: string; annotations?: Record<string, unknown> };
+
+/** initialize (a session when the server opens one), then tools/list: search and fetch, read-only. */
+async function checkToolList(
+  ctx: DoctorContext,
+): Promise<{ result: CheckResult; session?: string; ok: boolean }> {
   const init = await rpc(ctx, 'mcp-initialize', INITIALIZE_REQUEST);
-  if (init.status !== 200 || !init.message?.result)
-    return [refusal('tools-list', 'MCP initialize with the token', init)];
+  if (init.status !== 200 || !init.message?.result) {
+    return { result: refusal('tools-list', 'MCP initialize with the token', init), ok: false };
+  }
   ctx.protocolVersion = String(
     (init.message.result as Record<string, unknown>).protocolVersion ?? '2025-11-25',
   );
@@ -258,36 +275,34 @@ async function checkTools(ctx: DoctorContext): Promise<CheckResult[]> {
   if (session)
     await rpc(ctx, 'mcp-initialized', { jsonrpc: '2.0', method: 'notifications/initialized' }, session);
   const list = await rpc(ctx, 'mcp-tools-list', { jsonrpc: '2.0', id: 2, method: 'tools/list' }, session);
-  if (list.status !== 200 || !list.message?.result) return [refusal('tools-list', 'tools/list', list)];
-  const tools = ((list.message.result as Record<string, unknown>).tools ?? []) as {
-    name: string;
-    annotations?: Record<string, unknown>;
-  }[];
+  if (list.status !== 200 || !list.message?.result) {
+    return { result: refusal('tools-list', 'tools/list', list), ok: false };
+  }
+  const tools = ((list.message.result as Record<string, unknown>).tools ?? []) as Tool[];
   ctx.tools = tools;
   const missing = ['search', 'fetch'].filter((n) => !tools.some((t) => t.name === n));
   const notReadOnly = tools
     .filter((t) => ['search', 'fetch'].includes(t.name) && t.annotations?.readOnlyHint !== true)
     .map((t) => t.name);
-  out.push(
+  const names = tools.map((t) => t.name).join(', ');
+  const result =
     missing.length === 0 && notReadOnly.length === 0
-      ? {
-          id: 'tools-list',
-          title: 'tools/list shows search and fetch, read-only',
-          status: 'pass',
-          detail: tools.map((t) => t.name).join(', '),
-        }
-      : {
-          id: 'tools-list',
-          title: 'tools/list shows search and fetch, read-only',
-          status: 'fail',
-          detail: `tools: ${tools.map((t) => t.name).join(', ') || 'none'}`,
-          cause: missing.length
+      ? TOOLS.pass(names)
+      : TOOLS.fail(
+          missing.length
             ? `"spec not implemented": ChatGPT connectors need tools named search and fetch (missing: ${missing.join(', ')})`
             : `${notReadOnly.join(', ')} lack readOnlyHint: ChatGPT treats them as write actions`,
-          fix: 'expose search({query}) and fetch({id}) with annotations.readOnlyHint = true',
-        },
-  );
-  if (missing.length) return out;
+          'expose search({query}) and fetch({id}) with annotations.readOnlyHint = true',
+          `tools: ${names || 'none'}`,
+        );
+  return { result, ...(session && { session }), ok: missing.length === 0 };
+}
+
+/** search({query}) answers the connector contract; returns the first hit's id for fetch. */
+async function checkSearch(
+  ctx: DoctorContext,
+  session: string | undefined,
+): Promise<{ result: CheckResult; first?: string }> {
   const query = ctx.options.query ?? '';
   const s = await rpc(
     ctx,
@@ -299,72 +314,51 @@ async function checkTools(ctx: DoctorContext): Promise<CheckResult[]> {
     | { results?: { id?: unknown; title?: unknown; url?: unknown }[] }
     | undefined;
   ctx.searchResult = s.message?.result;
+  const results = sr?.results;
   const shapeOk =
-    Array.isArray(sr?.results) &&
-    sr.results.every(
+    Array.isArray(results) &&
+    results.every(
       (r) => typeof r.id === 'string' && typeof r.title === 'string' && typeof r.url === 'string',
     );
-  if (s.status !== 200 || !shapeOk) {
-    out.push(
-      s.status !== 200
-        ? refusal('search', 'search returns {"results":[{id,title,url}]}', s)
-        : {
-            id: 'search',
-            title: 'search returns {"results":[{id,title,url}]}',
-            status: 'fail',
-            detail: JSON.stringify(s.message?.result ?? s.message?.error).slice(0, 200),
-            cause: '"spec not implemented": search must return exactly one text item with that JSON',
-            fix: 'follow the connector contract (docs/clients.md)',
-          },
-    );
-    return out;
-  }
-  out.push({
-    id: 'search',
-    title: 'search returns {"results":[{id,title,url}]}',
-    status: 'pass',
-    detail: `${sr?.results?.length} results for ${JSON.stringify(query)}`,
-  });
-  const first = sr?.results?.[0];
-  if (!first) {
-    out.push({
-      id: 'fetch',
-      title: 'fetch returns {id,title,text,url,metadata}',
-      status: 'skip',
-      detail: 'search found nothing to fetch (this user has no orders?)',
-    });
-    return out;
-  }
+  if (s.status !== 200) return { result: refusal('search', SEARCH, s) };
+  if (!shapeOk) return { result: contractFail('search', SEARCH, s, 'search') };
+  const first = results[0]?.id as string | undefined;
+  return {
+    result: check('search', SEARCH).pass(`${results.length} results for ${JSON.stringify(query)}`),
+    ...(first !== undefined && { first }),
+  };
+}
+
+/** fetch({id}) of the first hit answers the connector contract. */
+async function checkFetch(ctx: DoctorContext, session: string | undefined, id: string): Promise<CheckResult> {
   const f = await rpc(
     ctx,
     'mcp-fetch',
-    { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'fetch', arguments: { id: first.id } } },
+    { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'fetch', arguments: { id } } },
     session,
   );
   const fr = textJson(f.message?.result) as Record<string, unknown> | undefined;
   ctx.fetchResult = f.message?.result;
-  const fetchOk =
-    f.status === 200 && fr && ['id', 'title', 'text', 'url'].every((k) => typeof fr[k] === 'string');
-  out.push(
-    fetchOk
-      ? {
-          id: 'fetch',
-          title: 'fetch returns {id,title,text,url,metadata}',
-          status: 'pass',
-          detail: String(fr?.id),
-        }
-      : f.status !== 200
-        ? refusal('fetch', 'fetch returns {id,title,text,url,metadata}', f)
-        : {
-            id: 'fetch',
-            title: 'fetch returns {id,title,text,url,metadata}',
-            status: 'fail',
-            detail: JSON.stringify(f.message?.result ?? f.message?.error).slice(0, 200),
-            cause: '"spec not implemented": fetch must return exactly one text item with that JSON',
-            fix: 'follow the connector contract (docs/clients.md)',
-          },
-  );
-  return out;
+  if (f.status !== 200) return refusal('fetch', FETCH, f);
+  if (!fr || !['id', 'title', 'text', 'url'].every((k) => typeof fr[k] === 'string')) {
+    return contractFail('fetch', FETCH, f, 'fetch');
+  }
+  return check('fetch', FETCH).pass(String(fr.id));
+}
+
+async function checkTools(ctx: DoctorContext): Promise<CheckResult[]> {
+  const list = await checkToolList(ctx);
+  if (!list.ok) return [list.result];
+  const search = await checkSearch(ctx, list.session);
+  if (search.result.status !== 'pass') return [list.result, search.result];
+  if (search.first === undefined) {
+    return [
+      list.result,
+      search.result,
+      check('fetch', FETCH).skip('search found nothing to fetch (this user has no orders?)'),
+    ];
+  }
+  return [list.result, search.result, await checkFetch(ctx, list.session, search.first)];
 }
 
 export async function checkSession(ctx: DoctorContext): Promise<CheckResult[]> {
