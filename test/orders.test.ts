@@ -12,15 +12,10 @@ import {
   generateOrders,
   SAMPLE_ORDER_COUNT,
 } from '../src/orders/generate.js';
-import {
-  foldText,
-  ftsMatch,
-  ftsTerm,
-  MAX_QUERY_TOKENS,
-  queryTokens,
-  toFtsQuery,
-} from '../src/orders/query.js';
-import { clampLimit, SqliteOrderStore } from '../src/orders/sqlite.js';
+import { ftsMatch, ftsTerm } from '../src/orders/query.js';
+import { clampLimit } from '../src/orders/searchDocument.js';
+import { SqliteOrderStore } from '../src/orders/sqlite.js';
+import { foldText, MAX_QUERY_TOKENS, queryTokens } from '../src/orders/text.js';
 import type { Order, OrderStatus } from '../src/orders/types.js';
 
 import { ALL, alice, bob, carol, HOSTILE_QUERIES, NONE } from './helpers/orderCases.js';
@@ -115,25 +110,26 @@ describe('generateOrders', () => {
   });
 });
 
-describe('toFtsQuery', () => {
-  test('quotes every token as a prefix term joined by OR', () => {
-    assert.equal(toFtsQuery('Red Velvet'), '"red"* OR "velvet"*');
-    assert.equal(toFtsQuery('NEAR(a AND'), '"near"* OR "a" OR "and"*');
-    assert.equal(toFtsQuery('col:foo ^start -minus'), '"col"* OR "foo"* OR "start"* OR "minus"*');
-    assert.equal(toFtsQuery("'; DROP TABLE orders; --"), '"drop"* OR "table"* OR "orders"*');
-    assert.equal(toFtsQuery('red RED Red'), '"red"*');
+describe('queryTokens', () => {
+  test('distinct lower-cased words; FTS syntax and punctuation are not words', () => {
+    assert.deepEqual(queryTokens('Red Velvet'), ['red', 'velvet']);
+    assert.deepEqual(queryTokens('NEAR(a AND'), ['near', 'a', 'and']);
+    assert.deepEqual(queryTokens('col:foo ^start -minus'), ['col', 'foo', 'start', 'minus']);
+    assert.deepEqual(queryTokens("'; DROP TABLE orders; --"), ['drop', 'table', 'orders']);
+    assert.deepEqual(queryTokens('red RED Red'), ['red']);
   });
 
-  test('returns null without word tokens', () => {
-    for (const q of ['', '   ', '"', '*', '(((', ')', '🧁🎂', '-- ;']) assert.equal(toFtsQuery(q), null, q);
+  test('no tokens without word characters', () => {
+    for (const q of ['', '   ', '"', '*', '(((', ')', '🧁🎂', '-- ;'])
+      assert.deepEqual(queryTokens(q), [], q);
   });
 
   test('keeps unicode words (NFC-normalised) and caps tokens and scanned input', () => {
-    assert.equal(toFtsQuery('Crème Brûlée'), '"crème"* OR "brûlée"*');
-    assert.equal(toFtsQuery('cre\u0300me'), '"crème"*');
+    assert.deepEqual(queryTokens('Crème Brûlée'), ['crème', 'brûlée']);
+    assert.deepEqual(queryTokens('cre\u0300me'), ['crème']);
     const many = Array.from({ length: 100 }, (_, i) => `w${i}`).join(' ');
     assert.equal(queryTokens(many).length, MAX_QUERY_TOKENS);
-    assert.equal(toFtsQuery(`${' '.repeat(10_000)}hidden`), null, 'text beyond the scan cap is ignored');
+    assert.deepEqual(queryTokens(`${' '.repeat(10_000)}hidden`), [], 'text beyond the scan cap is ignored');
     assert.equal(queryTokens('x'.repeat(10_240))[0]?.length, 10_000);
   });
 });

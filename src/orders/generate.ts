@@ -6,6 +6,7 @@
  * of them can be streamed into a store without holding them in memory.
  */
 
+import { foldText } from './text.js';
 import type { Order, OrderItem, OrderStatus } from './types.js';
 
 /** Number of orders seeded into an empty store by default. */
@@ -130,23 +131,9 @@ interface Customer {
 }
 
 /** Letters that do not decompose under NFD. */
-const ASCII_FOLDS: Readonly<Record<string, string>> = {
-  ø: 'o',
-  Ø: 'O',
-  æ: 'ae',
-  Æ: 'AE',
-  ß: 'ss',
-  ł: 'l',
-  Ł: 'L',
-};
-
 /** ASCII-fold a name part for use in an e-mail local part: "Zoë" -> "zoe", "Søren" -> "soren", "O'Brien" -> "obrien". */
 function emailPart(s: string): string {
-  const folded = s.replace(/[øØæÆßłŁ]/g, (c) => ASCII_FOLDS[c] ?? '');
-  return folded
-    .normalize('NFD')
-    .replace(/[^A-Za-z]/g, '')
-    .toLowerCase();
+  return foldText(s).replace(/[^a-z]/g, '');
 }
 
 function pick<T>(rng: Rng, list: readonly T[]): T {

@@ -10,7 +10,7 @@
  *   rowid; `id` is the public key (UNIQUE). The rendered `title` is stored so a hit needs no JSON.
  * - `search` is a `tsvector` computed at insert time from the searchable facts (id number,
  *   flavours, customer, e-mail, notes, status, delivery date) with weights A..D, indexed by GIN.
- *   Text is pre-tokenised and accent-folded in JS ({@link searchText}) so "creme brulee" finds
+ *   Text is pre-tokenised and accent-folded in JS (`foldedWords`, text.ts) so "creme brulee" finds
  *   "Crème Brûlée" without the `unaccent` extension (which needs a superuser to install).
  * - The text search configuration `orders_english` is `english` with a Snowball stemmer that has
  *   no stop-word list: like SQLite's porter tokenizer, "parties" finds "party", and words such as
@@ -26,8 +26,8 @@
 import pg from 'pg';
 import { generateOrders, SAMPLE_ORDER_COUNT } from './generate.js';
 import { orderTitle } from './present.js';
-import { queryTokens } from './query.js';
-import { clampLimit, idSearchText, RANK_WINDOW } from './sqlite.js';
+import { clampLimit, RANK_WINDOW, searchFields } from './searchDocument.js';
+import { foldedWords, foldText, queryTokens } from './text.js';
 import type { Order, OrderHit, OrderItem, OrderStatus, OrderStore, Viewer } from './types.js';
 
 /** A numbered schema step; never edit a released one, add a new one. */
@@ -170,34 +170,6 @@ const INSERT_BATCH = `INSERT INTO orders (id, customer_name, customer_email, ite
       AS t(id, customer_name, customer_email, items, total_cents, currency, status, ordered_at,
            delivery_date, notes, title, s_ref, s_flavours, s_customer, s_other)`;
 
-/** Letters that do not decompose under NFD (kept in step with the generator's e-mail folding). */
-const FOLDS: Readonly<Record<string, string>> = { ø: 'o', æ: 'ae', ß: 'ss', ł: 'l', đ: 'd', þ: 'th' };
-
-/** Lower-cases and strips diacritics: "Crème Brûlée" -> "creme brulee", "Søren" -> "soren". */
-function fold(word: string): string {
-  return word
-    .toLowerCase()
-    .replace(/[øæßłđþ]/g, (c) => FOLDS[c] ?? c)
-    .normalize('NFD')
-    .replace(/\p{M}+/gu, '')
-    .normalize('NFC');
-}
-
-/** Same notion of a word as the query side (query.ts): letters/digits with combining marks. */
-const WORD = /[\p{L}\p{N}][\p{L}\p{M}\p{N}]*/gu;
-
-/**
- * The text indexed for a field: its words, accent-folded and lower-cased, space-separated, so
- * PostgreSQL's parser sees plain words ("gluten-free" -> "gluten free", e-mails split into parts,
- * like SQLite's unicode61 tokenizer does).
- *
- * @example
- * searchText('Crème Brûlée, Gluten-Free Chocolate'); // 'creme brulee gluten free chocolate'
- */
-export function searchText(text: string): string {
-  return Array.from(text.normalize('NFC').matchAll(WORD), (m) => fold(m[0])).join(' ');
-}
-
 /**
  * Turns any user string into a safe `to_tsquery` input: distinct folded word tokens, each quoted
  * (`'tok':*` as a prefix, one-character tokens exact), joined with `|` so orders matching more
@@ -212,7 +184,7 @@ export function searchText(text: string): string {
 export function toTsQuery(input: string): string | null {
   const raw = queryTokens(typeof input === 'string' ? input : '');
   if (raw.length === 0) return null;
-  const tokens = [...new Set(raw.map(fold))].filter((t) => t.length > 0 && t.length <= MAX_TOKEN_CHARS);
+  const tokens = [...new Set(raw.map(foldText))].filter((t) => t.length > 0 && t.length <= MAX_TOKEN_CHARS);
   return tokens
     .map((t) => `'${t.replaceAll('\\', '\\\\').replaceAll("'", "''")}'${[...t].length >= 2 ? ':*' : ''}`)
     .join(' | ');
@@ -558,11 +530,11 @@ async function insertBatch(db: pg.Pool | pg.ClientBase, orders: readonly Order[]
     });
   };
   for (const o of orders) {
-    const email = o.customerEmail.toLowerCase();
+    const f = searchFields(o);
     push(
       o.id,
       o.customerName,
-      email,
+      f.customerEmail,
       JSON.stringify(o.items),
       o.totalCents,
       o.currency,
@@ -571,10 +543,10 @@ async function insertBatch(db: pg.Pool | pg.ClientBase, orders: readonly Order[]
       o.deliveryDate,
       o.notes,
       orderTitle(o),
-      searchText(idSearchText(o.id)),
-      searchText(o.items.map((i) => i.flavour).join(', ')),
-      searchText(`${o.customerName} ${email}`),
-      searchText(`${o.notes} ${o.status.replaceAll('_', ' ')} ${o.deliveryDate}`),
+      foldedWords(f.ref),
+      foldedWords(f.flavours),
+      foldedWords(`${f.customerName} ${f.customerEmail}`),
+      foldedWords(`${f.notes} ${f.status} ${f.deliveryDate}`),
     );
   }
   const r = await db.query(INSERT_BATCH, cols);

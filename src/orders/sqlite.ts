@@ -35,23 +35,13 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { generateOrders, SAMPLE_ORDER_COUNT } from './generate.js';
 import { orderTitle } from './present.js';
-import { foldText, ftsMatch, MIN_PREFIX_CHARS, queryTokens } from './query.js';
+import { ftsMatch } from './query.js';
+import { clampLimit, FIELD_WEIGHTS, idSearchText, RANK_WINDOW, searchFields } from './searchDocument.js';
+import { foldText, MIN_PREFIX_CHARS, queryTokens, WORD_CHAR } from './text.js';
 import type { Order, OrderHit, OrderItem, OrderStatus, SyncOrderStore, Viewer } from './types.js';
 
 /** Schema version stored in `PRAGMA user_version`; bump it and add a migration step when the schema changes. */
 export const SCHEMA_VERSION = 1;
-
-/** Largest page size `search` returns; smaller/larger limits are clamped to 1..MAX_SEARCH_LIMIT. */
-export const MAX_SEARCH_LIMIT = 50;
-
-/** Limit used when a non-numeric limit (NaN) is passed to `search`. */
-export const DEFAULT_SEARCH_LIMIT = 10;
-
-/**
- * How many of the newest orders matching a search pass are ranked. Equal to "rank everything"
- * while a pass matches fewer orders than this; bounds the cost of common words on large tables.
- */
-export const RANK_WINDOW = 200;
 
 /** At most this many number tokens of a query are looked up as order ids (`ord-<digits>`). */
 const MAX_ID_LOOKUPS = 4;
@@ -62,20 +52,9 @@ const USER_COLUMNS = '{ref flavours customer_name customer_email notes status de
 /**
  * bm25 weights, in `orders_fts` column order; `owner` gets 0 so it never affects ranking. Stored
  * as the table's `rank` config by schema v1; search no longer uses bm25 (see the file comment)
- * but ranks with the same column weights ({@link FIELD_WEIGHTS}).
+ * but ranks with the same column weights (`FIELD_WEIGHTS`, searchDocument.ts).
  */
 const BM25_WEIGHTS = 'bm25(10.0, 5.0, 3.0, 2.0, 1.5, 1.0, 1.0, 0.0)';
-
-/** Column weights of the JavaScript ranking, as in {@link BM25_WEIGHTS}. */
-const FIELD_WEIGHTS = {
-  ref: 10,
-  flavours: 5,
-  customerName: 3,
-  customerEmail: 2,
-  notes: 1.5,
-  status: 1,
-  deliveryDate: 1,
-} as const;
 
 const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS orders (
@@ -137,8 +116,6 @@ interface CandidateRow extends HitRow {
 const CANDIDATE_COLUMNS =
   'o.rowid AS rowid, o.id AS id, o.title AS title, o.notes AS notes, o.customer_name AS customerName, ' +
   'o.customer_email AS customerEmail, o.status AS status, o.delivery_date AS deliveryDate';
-
-const WORD_CHAR = /[\p{L}\p{N}]/u;
 
 /** How many words of the folded `text` start with `root` (a word starts after a non-letter/digit). */
 function countWordPrefix(text: string, root: string): number {
@@ -203,18 +180,6 @@ function rankCandidates(rows: readonly CandidateRow[], roots: readonly string[])
 }
 
 /**
- * Clamps a requested page size to 1..{@link MAX_SEARCH_LIMIT} (fractions truncated, NaN -> default).
- *
- * @example
- * clampLimit(0);   // 1
- * clampLimit(500); // 50
- */
-export function clampLimit(limit: number): number {
-  if (Number.isNaN(limit)) return DEFAULT_SEARCH_LIMIT;
-  return Math.min(MAX_SEARCH_LIMIT, Math.max(1, Math.trunc(limit)));
-}
-
-/**
  * The FTS token that marks a customer's orders: decimal digits of a SHA-256 prefix of the
  * lower-cased e-mail (digits only, so the porter stemmer leaves it alone).
  *
@@ -223,17 +188,6 @@ export function clampLimit(limit: number): number {
  */
 export function ownerToken(email: string): string {
   return createHash('sha256').update(email.toLowerCase()).digest().readBigUInt64BE(0).toString();
-}
-
-/**
- * The parts of an order id worth indexing: its pieces that contain a digit, so `ord-100042` is
- * found by "100042" or "ord-100042" while the `ord` shared by every id is not indexed.
- *
- * @example
- * idSearchText('ord-100042'); // '100042'
- */
-export function idSearchText(id: string): string {
-  return (id.match(/[\p{L}\p{N}]+/gu) ?? []).filter((part) => /\p{N}/u.test(part)).join(' ');
 }
 
 function rowToOrder(row: OrderRow): Order {
@@ -350,13 +304,7 @@ export class SqliteOrderStore implements SyncOrderStore {
         });
         insertFts.run({
           rowid: info.lastInsertRowid,
-          ref: idSearchText(order.id),
-          flavours: order.items.map((i) => i.flavour).join(', '),
-          customerName: order.customerName,
-          customerEmail,
-          notes: order.notes,
-          status: order.status.replaceAll('_', ' '),
-          deliveryDate: order.deliveryDate,
+          ...searchFields(order),
           owner: ownerToken(customerEmail),
         });
       }

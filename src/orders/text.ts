@@ -1,0 +1,82 @@
+/**
+ * The one text model of the orders: what a word is, how text is folded (lower case, no accents,
+ * one table for letters that do not decompose), and how a user's query becomes word tokens. Both
+ * stores index and query with it; the generator folds names into e-mail addresses with it.
+ */
+
+/**
+ * A word: starts with a letter or digit, may continue with letters, digits and combining marks
+ * (so decomposed "crème" stays one word; FTS5's unicode61 tokenizer also treats marks as part of words).
+ */
+export const WORD = /[\p{L}\p{N}][\p{L}\p{M}\p{N}]*/gu;
+
+/** A letter or digit: what separates words is anything else. */
+export const WORD_CHAR = /[\p{L}\p{N}]/u;
+
+/** Letters that do not decompose under NFD, folded by hand (lower case: folding lower-cases first). */
+const FOLDS: Readonly<Record<string, string>> = { ø: 'o', æ: 'ae', ß: 'ss', ł: 'l', đ: 'd', þ: 'th' };
+const FOLDABLE = /[øæßłđþ]/g;
+
+/** Printable ASCII only (anything else takes the Unicode path). */
+const ASCII = /^[ -~]*$/;
+
+/**
+ * Lower-cases and strips diacritics: NFD with combining marks removed, plus {@link FOLDS}.
+ *
+ * @example
+ * foldText('Crème Brûlée'); // 'creme brulee'
+ * foldText('Søren');        // 'soren'
+ */
+export function foldText(text: string): string {
+  // Fast path: plain ASCII has nothing to decompose.
+  if (ASCII.test(text)) return text.toLowerCase();
+  return text
+    .toLowerCase()
+    .replace(FOLDABLE, (c) => FOLDS[c] ?? c)
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .normalize('NFC');
+}
+
+/**
+ * The words of `text`, folded and space-separated ("gluten-free" → "gluten free", e-mails split
+ * into their parts, as SQLite's unicode61 tokenizer splits them).
+ *
+ * @example
+ * foldedWords('Crème Brûlée, Gluten-Free Chocolate'); // 'creme brulee gluten free chocolate'
+ */
+export function foldedWords(text: string): string {
+  return Array.from(text.normalize('NFC').matchAll(WORD), (m) => foldText(m[0])).join(' ');
+}
+
+/** At most this many characters of the input are scanned for tokens. */
+export const MAX_QUERY_CHARS = 10_000;
+
+/** At most this many (distinct) tokens are used; the rest are ignored. */
+export const MAX_QUERY_TOKENS = 32;
+
+/** Tokens at least this long (in code points) may become prefix queries; shorter ones match exactly. */
+export const MIN_PREFIX_CHARS = 2;
+
+/**
+ * The distinct lower-cased word tokens of `input` (NFC-normalised), in order of first appearance,
+ * scanning at most {@link MAX_QUERY_CHARS} characters and keeping at most {@link MAX_QUERY_TOKENS}.
+ * User text reaches a store's query language only as these tokens, each quoted by the store.
+ *
+ * @example
+ * queryTokens('Red velvet, RED!'); // ['red', 'velvet']
+ * queryTokens('"; DROP TABLE --'); // ['drop', 'table']
+ */
+export function queryTokens(input: string): string[] {
+  const scanned = input.slice(0, MAX_QUERY_CHARS).normalize('NFC');
+  const tokens: string[] = [];
+  const seen = new Set<string>();
+  for (const match of scanned.matchAll(WORD)) {
+    const token = match[0].toLowerCase();
+    if (seen.has(token)) continue;
+    seen.add(token);
+    tokens.push(token);
+    if (tokens.length >= MAX_QUERY_TOKENS) break;
+  }
+  return tokens;
+}
