@@ -26,9 +26,10 @@
 import pg from 'pg';
 import { generateOrders, SAMPLE_ORDER_COUNT } from './generate.js';
 import { orderTitle } from './present.js';
+import { batchesAsync, type OrderColumns, orderFromColumns } from './rows.js';
 import { clampLimit, RANK_WINDOW, searchFields } from './searchDocument.js';
 import { foldedWords, foldText, queryTokens } from './text.js';
-import type { Order, OrderHit, OrderItem, OrderStatus, OrderStore, Viewer } from './types.js';
+import type { Order, OrderHit, OrderItem, OrderStore, Viewer } from './types.js';
 
 /** A numbered schema step; never edit a released one, add a new one. */
 export interface Migration {
@@ -123,17 +124,8 @@ export interface PostgresOpenOptions {
   onPoolError?: (err: Error) => void;
 }
 
-interface OrderRow {
-  id: string;
-  customer_name: string;
-  customer_email: string;
+interface OrderRow extends OrderColumns {
   items: OrderItem[];
-  total_cents: number;
-  currency: string;
-  status: string;
-  ordered_at: string;
-  delivery_date: string;
-  notes: string;
 }
 
 const SELECT_ORDER = `SELECT id, customer_name, customer_email, items, total_cents, currency, status,
@@ -191,18 +183,7 @@ export function toTsQuery(input: string): string | null {
 }
 
 function rowToOrder(row: OrderRow): Order {
-  return {
-    id: row.id,
-    customerName: row.customer_name,
-    customerEmail: row.customer_email,
-    items: row.items,
-    totalCents: row.total_cents,
-    currency: row.currency as Order['currency'],
-    status: row.status as OrderStatus,
-    orderedAt: row.ordered_at,
-    deliveryDate: row.delivery_date,
-    notes: row.notes,
-  };
+  return orderFromColumns(row, row.items);
 }
 
 /** SQLSTATEs caused by input rather than by the server: data exceptions, syntax, program limits. */
@@ -367,19 +348,8 @@ export class PostgresOrderStore implements OrderStore {
     orders: Iterable<Order> | AsyncIterable<Order>,
     batchSize: number,
   ): Promise<number> {
-    if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
-      throw new RangeError(`batchSize must be a positive integer, got ${String(batchSize)}`);
-    }
     let inserted = 0;
-    let batch: Order[] = [];
-    for await (const order of orders) {
-      batch.push(order);
-      if (batch.length >= batchSize) {
-        inserted += await insertBatch(db, batch);
-        batch = [];
-      }
-    }
-    if (batch.length > 0) inserted += await insertBatch(db, batch);
+    for await (const batch of batchesAsync(orders, batchSize)) inserted += await insertBatch(db, batch);
     return inserted;
   }
 

@@ -36,9 +36,10 @@ import Database from 'better-sqlite3';
 import { generateOrders, SAMPLE_ORDER_COUNT } from './generate.js';
 import { orderTitle } from './present.js';
 import { ftsMatch } from './query.js';
+import { batches, type OrderColumns, orderFromColumns } from './rows.js';
 import { clampLimit, FIELD_WEIGHTS, idSearchText, RANK_WINDOW, searchFields } from './searchDocument.js';
 import { foldText, MIN_PREFIX_CHARS, queryTokens, WORD_CHAR } from './text.js';
-import type { Order, OrderHit, OrderItem, OrderStatus, SyncOrderStore, Viewer } from './types.js';
+import type { Order, OrderHit, OrderItem, SyncOrderStore, Viewer } from './types.js';
 
 /** Schema version stored in `PRAGMA user_version`; bump it and add a migration step when the schema changes. */
 export const SCHEMA_VERSION = 1;
@@ -81,17 +82,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS orders_fts USING fts5(
 INSERT INTO orders_fts (orders_fts, rank) VALUES ('rank', '${BM25_WEIGHTS}');
 `;
 
-interface OrderRow {
-  id: string;
-  customer_name: string;
-  customer_email: string;
+interface OrderRow extends OrderColumns {
   items_json: string;
-  total_cents: number;
-  currency: string;
-  status: string;
-  ordered_at: string;
-  delivery_date: string;
-  notes: string;
 }
 
 const ORDER_COLUMNS =
@@ -191,18 +183,7 @@ export function ownerToken(email: string): string {
 }
 
 function rowToOrder(row: OrderRow): Order {
-  return {
-    id: row.id,
-    customerName: row.customer_name,
-    customerEmail: row.customer_email,
-    items: JSON.parse(row.items_json) as OrderItem[],
-    totalCents: row.total_cents,
-    currency: row.currency as Order['currency'],
-    status: row.status as OrderStatus,
-    orderedAt: row.ordered_at,
-    deliveryDate: row.delivery_date,
-    notes: row.notes,
-  };
+  return orderFromColumns(row, JSON.parse(row.items_json) as OrderItem[]);
 }
 
 /** Every statement the store uses, prepared once per connection. */
@@ -360,19 +341,8 @@ export class SqliteOrderStore implements SyncOrderStore {
    * store.insertMany(generateOrders({ count: 1_000_000 }), 10_000);
    */
   insertMany(orders: Iterable<Order>, batchSize = 5000): number {
-    if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
-      throw new RangeError(`batchSize must be a positive integer, got ${String(batchSize)}`);
-    }
     let inserted = 0;
-    let batch: Order[] = [];
-    for (const order of orders) {
-      batch.push(order);
-      if (batch.length >= batchSize) {
-        inserted += this.insertBatch(batch);
-        batch = [];
-      }
-    }
-    if (batch.length > 0) inserted += this.insertBatch(batch);
+    for (const batch of batches(orders, batchSize)) inserted += this.insertBatch(batch);
     return inserted;
   }
 
