@@ -7,8 +7,11 @@
  *
  * @example
  * ```ts
- * const authenticate = createAuthenticator({ keys, ...config });
+ * const config = loadConfig(process.env);
+ * const keys = new KeyStore({ issuer: config.issuer, jwksUrl: config.jwksUrl });
+ * const authenticate = createAuthenticator({ ...config, keys });
  * const principal = await authenticate(req.headersDistinct.authorization); // or throws AuthError
+ * console.log(principal.key); // 'https://auth.example.com/realms/mcp|<sub>': sessions are bound to it
  * ```
  */
 

@@ -1,11 +1,5 @@
 /**
  * Builds RFC 6750 / RFC 9728 `WWW-Authenticate: Bearer …` challenges.
- *
- * @example
- * ```ts
- * bearerChallenge({ resourceMetadata: 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp', scope: 'mcp:tools' });
- * // 'Bearer resource_metadata="https://…/mcp", scope="mcp:tools"'
- * ```
  */
 import type { AuthError } from './errors.js';
 

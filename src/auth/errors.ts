@@ -1,11 +1,6 @@
 /**
  * Typed failures of the bearer check. Each one decides the HTTP status, the
  * `WWW-Authenticate` challenge and the reason written to logs and metrics.
- *
- * @example
- * ```ts
- * throw new AuthError('invalid_token', 'expired', 'The access token expired');
- * ```
  */
 
 /** Which challenge to send. */

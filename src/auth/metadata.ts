@@ -1,12 +1,6 @@
 /**
  * RFC 9728 Protected Resource Metadata for the two resources this server is:
  * the bare origin (what users paste into ChatGPT) and `<origin>/mcp` (the endpoint).
- *
- * @example
- * ```ts
- * const prm = protectedResourceMetadata(config, '/mcp');
- * // { resource: 'https://mcp.example.com/mcp', authorization_servers: ['https://auth…/realms/mcp'], … }
- * ```
  */
 
 export interface MetadataConfig {

@@ -1,11 +1,5 @@
 /**
  * Step 3 of the bearer check: who the validated token speaks for, and what they may see.
- *
- * @example
- * ```ts
- * const p = principalFromClaims(payload, claimsConfig);
- * p.key; // 'https://auth.example.com/realms/mcp|4f1c…' — binds sessions to this user
- * ```
  */
 import type { JWTPayload } from 'jose';
 

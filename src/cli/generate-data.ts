@@ -50,10 +50,6 @@ function parseInteger(flag: string, raw: string, min: number, max: number): numb
 
 /**
  * Parses generator flags; throws {@link UsageError} with a readable message on bad input.
- *
- * @example
- * parseGenerateArgs(['--count', '1000', '--out', '/tmp/o.sqlite']);
- * // { count: 1000, seed: 20250101, out: '/tmp/o.sqlite', force: false, help: false }
  */
 export function parseGenerateArgs(argv: readonly string[]): GenerateArgs {
   let values: { count?: string; seed?: string; out?: string; force?: boolean; help?: boolean };
@@ -102,9 +98,6 @@ function* withProgress(orders: Iterable<Order>, total: number, every: number): G
 
 /**
  * Generates the database described by `args`; returns the number of orders written.
- *
- * @example
- * generateDatabase({ count: 3000, seed: 1, out: 'data/orders.sqlite', force: true, help: false });
  */
 export function generateDatabase(args: GenerateArgs): number {
   if (existsSync(args.out) && statSync(args.out).size > 0 && !args.force) {
@@ -132,9 +125,6 @@ export function generateDatabase(args: GenerateArgs): number {
 
 /**
  * CLI entry point; returns the process exit code (0 ok, 1 failure, 2 usage error).
- *
- * @example
- * process.exitCode = main(['--count', '500']);
  */
 export function main(argv: readonly string[]): number {
   let args: GenerateArgs;

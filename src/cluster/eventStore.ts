@@ -8,12 +8,6 @@
  * session gets its own key space ({@link RedisEventStore.forSession}, keyed by a hash of the
  * session id): an event id from another session — or the SDK's fixed id of the standalone GET
  * stream, which every session shares — never reaches this session's events.
- *
- * @example
- * ```ts
- * const events = new RedisEventStore(redis, 'sample-mcp:', { ttlMs: 300_000 });
- * new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator, eventStore: events.forSession(sid) });
- * ```
  */
 import type { EventStore, JSONRPCMessage } from '@modelcontextprotocol/server';
 import type { Redis } from 'ioredis';

@@ -2,13 +2,6 @@
  * The Redis connection for state shared between replicas (`REDIS_URL`). Start-up waits for the
  * first connection and fails with a message naming `REDIS_URL` when there is none; afterwards
  * ioredis reconnects on its own and commands fail fast while it is down (callers answer 503).
- *
- * @example
- * ```ts
- * const redis = await connectRedis('redis://127.0.0.1:6379/0');
- * await redis.ping();
- * redis.disconnect();
- * ```
  */
 import { Redis } from 'ioredis';
 import { ConfigError } from '../config/config.js';

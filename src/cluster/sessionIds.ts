@@ -7,13 +7,6 @@
  *
  * A valid signature proves only that the id was issued; whether the session was since ended
  * (DELETE, idle) is the {@link SessionRegistry}'s answer.
- *
- * @example
- * ```ts
- * const ids = new SessionIds(secret, { maxAgeMs: 86_400_000 });
- * const sid = ids.issue(principal.key, '2025-11-25');
- * ids.verify(sid, principal.key); // { protocolVersion: '2025-11-25', issuedAt: 1764… } or undefined
- * ```
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -38,11 +31,6 @@ const MAX_ID_LENGTH = 512;
 
 /**
  * What shared state is keyed by instead of a session id (ids are bearer-like: they are not stored).
- *
- * @example
- * ```ts
- * redis.pexpire(`${prefix}session:${sessionHash(sid)}`, idleMs);
- * ```
  */
 export function sessionHash(sessionId: string): string {
   return createHash('sha256').update(sessionId).digest('base64url').slice(0, 32);

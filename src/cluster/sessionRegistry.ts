@@ -8,14 +8,6 @@
  *   happened.
  * - {@link RedisSessionRegistry}: one key per live session with the idle time as its TTL, so every
  *   replica sees the same answer.
- *
- * @example
- * ```ts
- * const registry = new MemorySessionRegistry({ idleMs: 1_800_000, maxSessions: 10_000, maxAgeMs: 86_400_000 });
- * await registry.opened(sid);
- * await registry.touch(sid); // true while alive
- * await registry.end(sid);   // touch now answers false
- * ```
  */
 import type { Redis } from 'ioredis';
 import { evictOldest } from '../web/maps.js';

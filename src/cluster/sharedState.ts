@@ -7,8 +7,8 @@
  *
  * @example
  * ```ts
- * const shared = await createSharedState(config, logger);
- * shared.sessionIds.issue(principal.key, '2025-11-25');
+ * const shared = await createSharedState(loadConfig(process.env), createLogger('info'));
+ * const id = shared.sessionIds.issue('https://auth.example.com/realms/mcp|alice', '2025-11-25');
  * await shared.close();
  * ```
  */

@@ -6,13 +6,6 @@
  * principal — never the token) to that channel. The answer then goes out on the stream as usual.
  *
  * {@link LocalSseRelay} (no Redis) routes nothing: a POST must reach the replica holding the stream.
- *
- * @example
- * ```ts
- * const relay = new RedisSseRelay(redis, 'sample-mcp:');
- * await relay.register(sid, principal.key, (message, p) => transport.handleMessage(message, …));
- * await relay.forward(sid, principal, message); // on another replica: true when delivered
- * ```
  */
 import type { Redis } from 'ioredis';
 import type { Principal } from '../auth/principal.js';

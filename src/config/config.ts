@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * const config = loadConfig(process.env); // throws ConfigError on a bad value
+ * const config = loadConfig(process.env); // throws ConfigError naming the variable and the fix
  * console.log(config.audiences); // ['https://mcp.example.com', 'https://mcp.example.com/mcp']
  * ```
  */

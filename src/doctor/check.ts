@@ -1,12 +1,6 @@
 /**
  * Building check results: `check(id, title)` gives the three outcomes, so a check reads as the
  * condition and what each outcome says.
- *
- * @example
- * ```ts
- * const pkce = check('pkce', 'PKCE S256 supported');
- * return ok ? pkce.pass(`code_challenge_methods_supported=${list}`) : pkce.fail(cause, fix);
- * ```
  */
 import { NetworkError } from './http.js';
 import type { CheckResult } from './types.js';

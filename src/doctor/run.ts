@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * const report = await runDoctor({ url: 'https://mcp.example.com', user: 'alice@example.com', password: '…' });
- * report.ok; // false when any check failed
+ * console.log(report.ok); // false when any check failed; report.checks says which, why and the fix
  * ```
  */
 

@@ -1,11 +1,6 @@
 /**
  * The doctor's vocabulary: a check has an id, a one-line title, and an outcome; a failed check
  * always carries its cause and the fix.
- *
- * @example
- * ```ts
- * const r: CheckResult = { id: 'prm-root', title: 'metadata at /.well-known/oauth-protected-resource', status: 'pass' };
- * ```
  */
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';

@@ -2,12 +2,6 @@
  * Persistence for the embedded authorization server: an `oidc-provider` adapter over SQLite, so
  * registered clients, grants, refresh tokens and login sessions survive a restart (a connector in
  * ChatGPT keeps working after `npm start` is run again).
- *
- * @example
- * ```ts
- * const db = openIdpDatabase('data/idp/idp.sqlite');
- * new Provider(issuer, { adapter: sqliteAdapter(db) });
- * ```
  */
 import Database from 'better-sqlite3';
 

@@ -6,8 +6,12 @@
  *
  * @example
  * ```ts
- * const tokens = await obtainToken({ issuer: 'http://localhost:4000', resource: 'http://localhost:3000/mcp',
- *   email: 'alice@example.com', password: 'alice-dev-password' });
+ * const tokens = await obtainToken({
+ *   issuer: 'http://localhost:4000',
+ *   resource: 'http://localhost:3000/mcp',
+ *   email: 'alice@example.com',
+ *   password: 'alice-dev-password',
+ * });
  * console.log(tokens.access_token);
  * ```
  */

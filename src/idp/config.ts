@@ -1,11 +1,5 @@
 /**
  * Configuration of the embedded authorization server, parsed once from the environment.
- *
- * @example
- * ```ts
- * const idp = loadIdpConfig(process.env, { serverUrl: 'http://localhost:3000', production: false });
- * idp.issuer; // 'http://localhost:4000'
- * ```
  */
 import { resolve } from 'node:path';
 import {

@@ -3,12 +3,6 @@
  * `oidc-provider`'s interaction API. CSRF protection is layered: the interaction is bound to the
  * browser by oidc-provider's signed interaction cookie, each form carries an HMAC token bound to
  * the interaction, and a cross-origin `Origin` on a POST is refused.
- *
- * @example
- * ```ts
- * const handle = createInteractionHandler({ provider, users, keys, config, logger });
- * if (url.pathname.startsWith('/interaction/')) return handle(req, res, url);
- * ```
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,11 +1,6 @@
 /**
  * Signing keys and cookie keys of the embedded authorization server, generated on first start and
  * kept in its data directory (mode 0600), so tokens and sessions stay valid across restarts.
- *
- * @example
- * ```ts
- * const { jwks, cookieKeys } = await loadOrCreateKeys('data/idp');
- * ```
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';

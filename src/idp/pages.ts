@@ -2,11 +2,6 @@
  * HTML of the embedded authorization server: login, consent and error pages. Server-rendered,
  * no scripts, no external resources; labelled fields, an error summary announced to screen
  * readers, and visible focus.
- *
- * @example
- * ```ts
- * res.end(loginPage({ action: '/interaction/abc/login', csrf, clientName: 'ChatGPT', email: '', error: undefined }));
- * ```
  */
 import { escapeHtml, htmlDocument, LOGO } from '../web/html.js';
 

@@ -10,12 +10,6 @@
  * - RFC 9207 `iss` on authorization responses (built in), RFC 8414 + OIDC discovery (built in).
  * - Access tokens carry `email` and `realm_access.roles` (the same shape as Keycloak's), so the
  *   resource server reads both authorization servers' tokens the same way.
- *
- * @example
- * ```ts
- * const provider = createProvider({ config, users, keys, db });
- * http.createServer(provider.callback()).listen(4000);
- * ```
  */
 import type Database from 'better-sqlite3';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';

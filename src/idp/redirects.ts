@@ -1,12 +1,6 @@
 /**
  * Which redirect URIs dynamic client registration accepts: those of the clients people use with
  * MCP servers, loopback for native apps and CLIs (any port), and an explicit extra list.
- *
- * @example
- * ```ts
- * redirectUriAllowed('https://chatgpt.com/connector/oauth/abc123', []); // true
- * redirectUriAllowed('https://evil.example/cb', []);                    // false
- * ```
  */
 import { isLoopbackHostname } from '../web/loopback.js';
 

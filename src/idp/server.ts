@@ -5,7 +5,8 @@
  *
  * @example
  * ```ts
- * const as = await startAuthorizationServer(idpConfig, { env: process.env, logger });
+ * const idp = loadIdpConfig(process.env, { serverUrl: 'http://localhost:3000', production: false });
+ * const as = await startAuthorizationServer(idp, { env: process.env, logger });
  * console.log(as.issuer); // http://localhost:4000
  * await as.close();
  * ```

@@ -1,12 +1,6 @@
 /**
  * The embedded authorization server's users: three dev accounts matching the sample data.
  * Passwords come from the environment; the documented dev defaults are refused in production.
- *
- * @example
- * ```ts
- * const users = devUsers(process.env);
- * users.verify('alice@example.com', 'alice-dev-password'); // → the account, or undefined
- * ```
  */
 import { scryptSync, timingSafeEqual } from 'node:crypto';
 import { STAFF_ROLE } from '../auth/scopes.js';

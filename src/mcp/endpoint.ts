@@ -14,12 +14,6 @@
  * server and transport and initializes them with the protocol version the id carries — and serves
  * the request. Whether a session was ended (DELETE, idle, table full) is the
  * {@link SessionRegistry}'s answer, shared through Redis when configured.
- *
- * @example
- * ```ts
- * const endpoint = new McpEndpoint(factory, { sessionIds, registry, idleMs: 30 * 60_000, maxSessions: 10_000, … });
- * const response = await endpoint.handle(request, parsedBody, principal, authInfo);
- * ```
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import {

@@ -4,13 +4,6 @@
  * stream. Kept for clients that still fall back to it. Same authentication as `/mcp`, and a
  * stream belongs to the principal that opened it. A POST that reaches a replica which does not
  * hold the stream is handed to the one that does through the {@link SseRelay} (Redis).
- *
- * @example
- * ```ts
- * const sse = new LegacySseEndpoint(factory, { keepAliveMs: 25_000, relay, authInfoFor });
- * await sse.open(req, res, principal);                      // GET /sse
- * await sse.post(req, res, sessionId, body, principal, authInfo); // POST /messages?sessionId=…
- * ```
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AuthInfo, type McpServer, parseJSONRPCMessage } from '@modelcontextprotocol/server';

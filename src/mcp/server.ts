@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * const factory = createServerFactory({ store, serverUrl: 'https://mcp.example.com' });
- * const server = factory();
+ * const server = factory(); // an McpServer with the search and fetch tools
  * ```
  */
 import { McpServer } from '@modelcontextprotocol/server';

@@ -3,11 +3,6 @@
  * request and closes it afterwards; building one (registering the tools, compiling their
  * schemas) costs about 150 µs. This factory hands out an idle server when there is one and takes
  * it back once the SDK closed it, so steady traffic builds none. At most `maxIdle` are kept.
- *
- * @example
- * ```ts
- * const handler = createMcpHandler(pooledFactory(createServerFactory(deps), 16), { legacy: 'reject' });
- * ```
  */
 import type { McpServer } from '@modelcontextprotocol/server';
 

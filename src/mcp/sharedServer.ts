@@ -11,12 +11,6 @@
  * `notifications/cancelled` is not passed on: on a shared server the id it names would be another
  * caller's internal id, and the SDK answers nothing for a cancelled request. Every request is
  * settled — by its response, by `requestTimeoutMs`, or when the server closes.
- *
- * @example
- * ```ts
- * const shared = await SharedServer.start(factory);
- * const responses = await shared.dispatch([{ jsonrpc: '2.0', id: 1, method: 'tools/list' }], authInfo);
- * ```
  */
 import type {
   AuthInfo,

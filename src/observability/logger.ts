@@ -2,12 +2,6 @@
  * Structured JSON logs (pino), one line per request plus lifecycle events.
  * Tokens are never passed to the logger; as a second line of defence any `authorization`
  * field that slips in is redacted.
- *
- * @example
- * ```ts
- * const log = createLogger('info');
- * log.info({ event: 'listening', url }, 'server started');
- * ```
  */
 import { type DestinationStream, type Logger, pino } from 'pino';
 

@@ -1,12 +1,5 @@
 /**
  * Prometheus metrics (prom-client) on a registry of our own, served at `/metrics`.
- *
- * @example
- * ```ts
- * const m = createMetrics();
- * m.authFailures.inc({ reason: 'expired' });
- * res.end(await m.registry.metrics());
- * ```
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 

@@ -36,10 +36,6 @@ export type Rng = () => number;
 
 /**
  * mulberry32: a tiny, fast 32-bit seeded PRNG.
- *
- * @example
- * const rng = mulberry32(42);
- * rng(); // 0.6011037519201636 (always the same for seed 42)
  */
 export function mulberry32(seed: number): Rng {
   let a = seed >>> 0;
@@ -363,8 +359,9 @@ export interface GenerateOptions {
  * 2025-01-01 .. 2026-11-20 (UTC). Memory use is constant, so it can stream millions of orders.
  *
  * @example
- * for (const order of generateOrders({ count: 3, seed: 7 })) console.log(order.id, order.totalCents);
- * const sample = [...generateOrders({ count: SAMPLE_ORDER_COUNT })];
+ * ```ts
+ * for (const order of generateOrders({ count: 5, seed: 42 })) console.log(order.id, order.totalCents);
+ * ```
  */
 export function* generateOrders(opts: GenerateOptions): Generator<Order> {
   const { count } = opts;

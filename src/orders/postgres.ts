@@ -167,11 +167,6 @@ const INSERT_BATCH = `INSERT INTO orders (id, customer_name, customer_email, ite
  * (`'tok':*` as a prefix, one-character tokens exact), joined with `|` so orders matching more
  * terms rank higher. Returns `null` when there are no word tokens (list recent orders instead)
  * and `''` when every token is unusably long (match nothing).
- *
- * @example
- * toTsQuery('Red Velvet');   // "'red':* | 'velvet':*"
- * toTsQuery('NEAR(a AND');   // "'near':* | 'a' | 'and':*"
- * toTsQuery('  *** ');       // null
  */
 export function toTsQuery(input: string): string | null {
   const raw = queryTokens(typeof input === 'string' ? input : '');
@@ -200,9 +195,6 @@ function unusableText(s: string, max: number): boolean {
 /**
  * Applies every pending migration in one transaction (under an advisory lock) and returns the
  * schema version. Running it again is a no-op. Throws if the database is newer than this build.
- *
- * @example
- * await migrate(pool); // 1
  */
 export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = MIGRATIONS): Promise<number> {
   const client = await pool.connect();
@@ -251,10 +243,12 @@ async function currentVersion(client: pg.ClientBase): Promise<number> {
  * PostgreSQL implementation of the order store; every method returns a promise.
  *
  * @example
+ * ```ts
  * const store = await PostgresOrderStore.open({ connectionString: process.env.DATABASE_URL });
  * await store.ensureSampleData();
  * await store.search('red velvet', { kind: 'customer', email: 'alice@example.com' }, 10);
  * await store.close();
+ * ```
  */
 export class PostgresOrderStore implements OrderStore {
   readonly pool: pg.Pool;
@@ -266,9 +260,6 @@ export class PostgresOrderStore implements OrderStore {
 
   /**
    * Creates the pool, checks the connection and (unless `migrate: false`) migrates the schema.
-   *
-   * @example
-   * const store = await PostgresOrderStore.open({ connectionString: 'postgres://app@db/orders', max: 20 });
    */
   static async open(opts: PostgresOpenOptions = {}): Promise<PostgresOrderStore> {
     const pool = new pg.Pool({
@@ -307,9 +298,6 @@ export class PostgresOrderStore implements OrderStore {
 
   /**
    * Applies pending migrations (idempotent) and returns the schema version.
-   *
-   * @example
-   * await store.migrate(); // 1, however often it runs
    */
   migrate(): Promise<number> {
     return migrate(this.pool);
@@ -317,9 +305,6 @@ export class PostgresOrderStore implements OrderStore {
 
   /**
    * The applied migrations, oldest first.
-   *
-   * @example
-   * await store.schemaVersions(); // [{ version: 1, name: '…', appliedAt: Date }]
    */
   async schemaVersions(): Promise<{ version: number; name: string; appliedAt: Date }[]> {
     const r = await this.pool.query<{ version: number; name: string; applied_at: Date }>(
@@ -332,9 +317,6 @@ export class PostgresOrderStore implements OrderStore {
    * Inserts orders (any iterable or async iterable, streamed) with one multi-row INSERT per
    * `batchSize` orders. Returns how many were inserted. A duplicate id throws; that batch is
    * not inserted (earlier batches stay), like the SQLite store.
-   *
-   * @example
-   * await store.insertMany(generateOrders({ count: 100_000 }));
    */
   insertMany(
     orders: Iterable<Order> | AsyncIterable<Order>,
@@ -356,9 +338,6 @@ export class PostgresOrderStore implements OrderStore {
   /**
    * Seeds `count` generated sample orders if (and only if) the table is empty; concurrent
    * callers (several servers starting at once) seed it exactly once.
-   *
-   * @example
-   * await store.ensureSampleData(); // { created: true, count: 3000 } the first time
    */
   async ensureSampleData(count: number = SAMPLE_ORDER_COUNT): Promise<{ created: boolean; count: number }> {
     const client = await this.pool.connect();
@@ -384,10 +363,6 @@ export class PostgresOrderStore implements OrderStore {
 
   /**
    * Refreshes planner statistics (and cleans the GIN pending list); worth running after a bulk load.
-   *
-   * @example
-   * await store.insertMany(generateOrders({ count: 1_000_000 }));
-   * await store.optimize();
    */
   async optimize(): Promise<void> {
     await this.pool.query('VACUUM ANALYZE orders');
@@ -396,9 +371,6 @@ export class PostgresOrderStore implements OrderStore {
   /**
    * Full-text search over the orders `viewer` may see, best match first; blank queries list the
    * most recent orders. Never throws on user input.
-   *
-   * @example
-   * await store.search('birthday chocolate', { kind: 'all' }, 10); // [{ id: 'ord-100123', title: '…' }, …]
    */
   async search(query: string, viewer: Viewer, limit: number): Promise<OrderHit[]> {
     if (viewer.kind === 'none') return [];
@@ -429,9 +401,6 @@ export class PostgresOrderStore implements OrderStore {
   /**
    * The order with this id if `viewer` may see it; `undefined` for unknown ids and for other
    * customers' orders alike.
-   *
-   * @example
-   * await store.get('ord-100000', { kind: 'customer', email: 'bob@example.com' }); // undefined unless Bob's
    */
   async get(id: string, viewer: Viewer): Promise<Order | undefined> {
     if (viewer.kind === 'none' || typeof id !== 'string' || unusableText(id, MAX_ID_CHARS)) return undefined;
@@ -453,9 +422,6 @@ export class PostgresOrderStore implements OrderStore {
 
   /**
    * Number of stored orders (all customers).
-   *
-   * @example
-   * await store.count(); // 3000
    */
   async count(): Promise<number> {
     const r = await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM orders');
@@ -464,9 +430,6 @@ export class PostgresOrderStore implements OrderStore {
 
   /**
    * True while the pool can get a connection and the server answers `SELECT 1`.
-   *
-   * @example
-   * if (!(await store.isReady())) res.statusCode = 503;
    */
   async isReady(): Promise<boolean> {
     if (this.closed) return false;
@@ -480,10 +443,6 @@ export class PostgresOrderStore implements OrderStore {
 
   /**
    * Ends the pool (waits for checked-out connections); safe to call more than once.
-   *
-   * @example
-   * await store.close();
-   * await store.close(); // no-op
    */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -10,11 +10,6 @@ import { MIN_PREFIX_CHARS } from './text.js';
 /**
  * One token as a safe FTS5 term: quoted (FTS keywords and punctuation are inert, `"` doubled),
  * with `*` when `prefix` is set and the token has at least {@link MIN_PREFIX_CHARS} code points.
- *
- * @example
- * ftsTerm('velvet', false); // '"velvet"'
- * ftsTerm('vel', true);     // '"vel"*'
- * ftsTerm('a', true);       // '"a"' (a one-character prefix would expand to most of the index)
  */
 export function ftsTerm(token: string, prefix: boolean): string {
   const star = prefix && [...token].length >= MIN_PREFIX_CHARS ? '*' : '';
@@ -26,10 +21,6 @@ export function ftsTerm(token: string, prefix: boolean): string {
  * (any word). Only the last token may be a prefix term (`prefixLast`), the word being typed;
  * every other word matches exactly (after stemming), which keeps a query to a few index lookups.
  * Returns `null` for no tokens.
- *
- * @example
- * ftsMatch(['red', 'vel'], 'AND', true);   // '"red" AND "vel"*'
- * ftsMatch(['red', 'velvet'], 'OR', false); // '"red" OR "velvet"'
  */
 export function ftsMatch(tokens: readonly string[], op: 'AND' | 'OR', prefixLast: boolean): string | null {
   if (tokens.length === 0) return null;

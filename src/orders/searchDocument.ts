@@ -19,10 +19,6 @@ export const RANK_WINDOW = 200;
 
 /**
  * Clamps a requested page size to 1..{@link MAX_SEARCH_LIMIT} (fractions truncated, NaN -> default).
- *
- * @example
- * clampLimit(0);   // 1
- * clampLimit(500); // 50
  */
 export function clampLimit(limit: number): number {
   if (Number.isNaN(limit)) return DEFAULT_SEARCH_LIMIT;
@@ -68,9 +64,6 @@ export function searchFields(order: Order): SearchFields {
 /**
  * The parts of an order id worth indexing: its pieces that contain a digit, so `ord-100042` is
  * found by "100042" or "ord-100042" while the `ord` shared by every id is not indexed.
- *
- * @example
- * idSearchText('ord-100042'); // '100042'
  */
 export function idSearchText(id: string): string {
   return (id.match(/[\p{L}\p{N}]+/gu) ?? []).filter((part) => /\p{N}/u.test(part)).join(' ');

@@ -174,9 +174,6 @@ function rankCandidates(rows: readonly CandidateRow[], roots: readonly string[])
 /**
  * The FTS token that marks a customer's orders: decimal digits of a SHA-256 prefix of the
  * lower-cased e-mail (digits only, so the porter stemmer leaves it alone).
- *
- * @example
- * ownerToken('Alice@Example.com') === ownerToken('alice@example.com'); // true
  */
 export function ownerToken(email: string): string {
   return createHash('sha256').update(email.toLowerCase()).digest().readBigUInt64BE(0).toString();
@@ -251,10 +248,12 @@ export interface OpenOptions {
  * SQLite implementation of {@link SyncOrderStore}.
  *
  * @example
- * const store = SqliteOrderStore.open(':memory:');
- * store.ensureSampleData();
+ * ```ts
+ * const store = SqliteOrderStore.open('data/orders.sqlite'); // created and migrated when missing
+ * store.ensureSampleData(); // 3000 generated orders the first time
  * store.search('red velvet', { kind: 'customer', email: 'alice@example.com' }, 10);
  * store.close();
+ * ```
  */
 export class SqliteOrderStore implements SyncOrderStore {
   private readonly db: Database.Database;
@@ -296,10 +295,6 @@ export class SqliteOrderStore implements SyncOrderStore {
   /**
    * Opens (and, unless read-only, creates/migrates) an order database. `':memory:'` gives a
    * private in-memory store. Parent directories of a file path are created as needed.
-   *
-   * @example
-   * const store = SqliteOrderStore.open('data/orders.sqlite');
-   * const ro = SqliteOrderStore.open('data/orders.sqlite', { readonly: true });
    */
   static open(path: string, opts: OpenOptions = {}): SqliteOrderStore {
     const readonly = opts.readonly === true;
@@ -336,9 +331,6 @@ export class SqliteOrderStore implements SyncOrderStore {
   /**
    * Inserts orders (streamed; any iterable) in transactions of `batchSize`. Returns how many were
    * inserted. A duplicate id throws and rolls back the current batch (earlier batches stay).
-   *
-   * @example
-   * store.insertMany(generateOrders({ count: 1_000_000 }), 10_000);
    */
   insertMany(orders: Iterable<Order>, batchSize = 5000): number {
     let inserted = 0;
@@ -348,9 +340,6 @@ export class SqliteOrderStore implements SyncOrderStore {
 
   /**
    * Seeds `count` generated sample orders if (and only if) the store is empty.
-   *
-   * @example
-   * const { created, count } = store.ensureSampleData(); // { created: true, count: 3000 } the first time
    */
   ensureSampleData(count: number = SAMPLE_ORDER_COUNT): { created: boolean; count: number } {
     if (this.stmts.isEmpty.get() !== 1) return { created: false, count: this.count() };
@@ -360,10 +349,6 @@ export class SqliteOrderStore implements SyncOrderStore {
 
   /**
    * Compacts the full-text index and refreshes query-planner statistics; worth running once after a bulk load.
-   *
-   * @example
-   * store.insertMany(generateOrders({ count: 1_000_000 }));
-   * store.optimize();
    */
   optimize(): void {
     this.db.exec("INSERT INTO orders_fts (orders_fts) VALUES ('optimize')");
@@ -373,9 +358,6 @@ export class SqliteOrderStore implements SyncOrderStore {
   /**
    * Full-text search over the orders `viewer` may see, best match first; blank queries list the
    * most recent orders. Never throws on user input.
-   *
-   * @example
-   * store.search('birthday chocolate', { kind: 'all' }, 10); // [{ id: 'ord-100123', title: 'Order ord-100123: ...' }, ...]
    */
   search(query: string, viewer: Viewer, limit: number): OrderHit[] {
     if (viewer.kind === 'none') return [];
@@ -430,9 +412,6 @@ export class SqliteOrderStore implements SyncOrderStore {
   /**
    * The order with this id if `viewer` may see it; `undefined` for unknown ids and for other
    * customers' orders alike.
-   *
-   * @example
-   * store.get('ord-100000', { kind: 'customer', email: 'bob@example.com' }); // undefined unless Bob's
    */
   get(id: string, viewer: Viewer): Order | undefined {
     if (viewer.kind === 'none' || typeof id !== 'string') return undefined;
@@ -445,9 +424,6 @@ export class SqliteOrderStore implements SyncOrderStore {
 
   /**
    * Number of stored orders (all customers).
-   *
-   * @example
-   * store.count(); // 3000
    */
   count(): number {
     return this.stmts.count.get() ?? 0;
@@ -455,9 +431,6 @@ export class SqliteOrderStore implements SyncOrderStore {
 
   /**
    * True while the database is open and answers `SELECT 1`.
-   *
-   * @example
-   * if (!store.isReady()) res.statusCode = 503;
    */
   isReady(): boolean {
     if (!this.db.open) return false;
@@ -470,10 +443,6 @@ export class SqliteOrderStore implements SyncOrderStore {
 
   /**
    * Closes the database; safe to call more than once.
-   *
-   * @example
-   * store.close();
-   * store.close(); // no-op
    */
   close(): void {
     if (this.db.open) this.db.close();

@@ -22,10 +22,6 @@ const ASCII = /^[ -~]*$/;
 
 /**
  * Lower-cases and strips diacritics: NFD with combining marks removed, plus {@link FOLDS}.
- *
- * @example
- * foldText('Crème Brûlée'); // 'creme brulee'
- * foldText('Søren');        // 'soren'
  */
 export function foldText(text: string): string {
   // Fast path: plain ASCII has nothing to decompose.
@@ -41,9 +37,6 @@ export function foldText(text: string): string {
 /**
  * The words of `text`, folded and space-separated ("gluten-free" → "gluten free", e-mails split
  * into their parts, as SQLite's unicode61 tokenizer splits them).
- *
- * @example
- * foldedWords('Crème Brûlée, Gluten-Free Chocolate'); // 'creme brulee gluten free chocolate'
  */
 export function foldedWords(text: string): string {
   return Array.from(text.normalize('NFC').matchAll(WORD), (m) => foldText(m[0])).join(' ');
@@ -62,10 +55,6 @@ export const MIN_PREFIX_CHARS = 2;
  * The distinct lower-cased word tokens of `input` (NFC-normalised), in order of first appearance,
  * scanning at most {@link MAX_QUERY_CHARS} characters and keeping at most {@link MAX_QUERY_TOKENS}.
  * User text reaches a store's query language only as these tokens, each quoted by the store.
- *
- * @example
- * queryTokens('Red velvet, RED!'); // ['red', 'velvet']
- * queryTokens('"; DROP TABLE --'); // ['drop', 'table']
  */
 export function queryTokens(input: string): string[] {
   const scanned = input.slice(0, MAX_QUERY_CHARS).normalize('NFC');

@@ -4,13 +4,6 @@
  * `maxTtlMs`, and only while the issuer's key set is the one it was verified against (a rotation
  * that drops a key voids every entry). Keys are SHA-256 hashes of tokens, never the tokens.
  * Bounded: beyond `maxEntries` the oldest entry goes.
- *
- * @example
- * ```ts
- * const cache = new VerifiedTokenCache({ maxEntries: 10_000, maxTtlMs: 60_000 });
- * const hit = cache.get(token, keys.generation);           // Principal or undefined
- * if (!hit) cache.set(token, principal, keys.generation);  // after a full verification
- * ```
  */
 import { createHash } from 'node:crypto';
 import { evictOldest } from '../../web/maps.js';

@@ -1,11 +1,6 @@
 /**
  * Step 1 of the bearer check: take the access token from the `Authorization` header, and only
  * from there (never from the query string or body, RFC 6750 §2.1 / MCP authorization spec).
- *
- * @example
- * ```ts
- * const token = extractBearer(req.headers.authorization); // throws AuthError when absent/malformed
- * ```
  */
 import { AuthError } from '../errors.js';
 

@@ -1,10 +1,5 @@
 /**
  * Step 4 of the bearer check: the token must carry the scope the endpoint needs.
- *
- * @example
- * ```ts
- * requireScope(principal.scopes, 'mcp:tools'); // throws AuthError('insufficient_scope') when absent
- * ```
  */
 import { AuthError } from '../errors.js';
 

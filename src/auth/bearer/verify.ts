@@ -2,11 +2,6 @@
  * Step 2 of the bearer check: verify the JWT with `jose` — signature against the issuer's keys
  * (asymmetric algorithms only), then `iss`, `aud`, `exp`/`nbf` — and translate every failure into
  * a typed {@link AuthError} with a precise reason.
- *
- * @example
- * ```ts
- * const claims = await verifyAccessToken(token, { keys, issuer, audiences: ['https://mcp.example.com'], clockSkewSeconds: 30 });
- * ```
  */
 import { errors, type JWTPayload, jwtVerify } from 'jose';
 import { AuthError } from '../errors.js';

@@ -1,10 +1,5 @@
 /**
  * GET a JSON document from the authorization server with a timeout and a size cap.
- *
- * @example
- * ```ts
- * const doc = await fetchJson('https://auth.example.com/realms/mcp/.well-known/openid-configuration');
- * ```
  */
 export class FetchJsonError extends Error {
   constructor(

@@ -8,12 +8,6 @@
  *   does not log every user out.
  * - An unknown `kid` triggers at most one refetch per `cooldownMs`, so a flood of forged `kid`s
  *   cannot become a flood of requests to the authorization server.
- *
- * @example
- * ```ts
- * const keys = new KeyStore({ issuer: 'https://auth.example.com/realms/mcp' });
- * const { payload } = await jwtVerify(token, keys.getKey, { algorithms: ['RS256'] });
- * ```
  */
 import {
   createLocalJWKSet,

@@ -4,12 +4,6 @@
  * In memory by default; on Redis when one is configured, so the limit holds across replicas (if
  * Redis is unreachable, each replica falls back to its own in-memory count rather than failing
  * requests).
- *
- * @example
- * ```ts
- * const limit = createRateLimiter(600);                       // or (600, { redis, prefix })
- * const r = await limit.consume(principal.key); // { ok: true } or { ok: false, retryAfterSeconds: 12 }
- * ```
  */
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
