@@ -28,6 +28,7 @@ import { landingRoute, wantsLandingPage } from './routes/landing.js';
 import { sseMessagesRoute, sseStreamRoute } from './routes/legacySse.js';
 import { mcpRoute } from './routes/mcp.js';
 import { metadataRoute } from './routes/metadata.js';
+import { notFoundRoute } from './routes/notFound.js';
 import { healthzRoute, metricsRoute, type ReadinessDeps, readyzRoute } from './routes/ops.js';
 import { ordersRoute, signInPage } from './routes/orders.js';
 
@@ -123,17 +124,17 @@ export function createApp(deps: AppDeps): App {
     name: 'unknown',
     match: () => true,
     gates: [],
-    handler: ({ res, url }) =>
-      sendJson(res, 404, {
-        error: 'not_found',
-        error_description: `Nothing at ${url.pathname.slice(0, 200)}; the MCP endpoint is ${config.serverUrl}/mcp`,
-      }),
+    handler: notFoundRoute(config.serverUrl),
   };
 
   let inFlight = 0;
 
   async function run(route: Route, x: Exchange): Promise<void> {
-    for (const gate of route.gates) if (!(await gate(x))) return;
+    for (const gate of route.gates) {
+      const passed = gate(x);
+      // Most gates answer synchronously: no microtask for them.
+      if (!(typeof passed === 'boolean' ? passed : await passed)) return;
+    }
     await route.handler(x);
   }
 

@@ -124,11 +124,6 @@ export class McpEndpoint {
     this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, options.idleMs)).unref();
   }
 
-  /** Sessions held in this replica's memory. */
-  get sessionCount(): number {
-    return this.sessions.size;
-  }
-
   private sharedServer(): Promise<SharedServer> {
     this.shared ??= SharedServer.start(this.factory);
     return this.shared;

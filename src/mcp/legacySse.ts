@@ -33,10 +33,6 @@ export class LegacySseEndpoint {
     },
   ) {}
 
-  get count(): number {
-    return this.streams.size;
-  }
-
   /** Opens the event stream; resolves once the `endpoint` event was sent. */
   async open(res: ServerResponse, principal: Principal): Promise<string> {
     const transport = new SSEServerTransport('/messages', res);
