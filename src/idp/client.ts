@@ -33,9 +33,14 @@ export interface ObtainTokenOptions {
   password: string;
   /** Space-separated; omitted from the request when `undefined` (the server's default applies). */
   scope?: string;
-  /** Reuse a registered client instead of registering one. */
+  /** Reuse a registered client (or a metadata document URL) instead of registering one. */
   clientId?: string;
   redirectUri?: string;
+  /**
+   * Parameters that authenticate the client at the token endpoint, e.g. a `private_key_jwt`
+   * assertion (`client_assertion_type`, `client_assertion`); none for a public client.
+   */
+  clientAuthentication?: (tokenEndpoint: string, clientId: string) => Promise<Record<string, string>>;
 }
 
 export class TokenFlowError extends Error {}
@@ -171,7 +176,8 @@ export async function obtainToken(
   const code = callback.searchParams.get('code');
   if (!code) throw new TokenFlowError('no authorization code');
 
-  const tokenRes = await fetch(meta.token_endpoint as string, {
+  const tokenEndpoint = meta.token_endpoint as string;
+  const tokenRes = await fetch(tokenEndpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({
@@ -181,6 +187,7 @@ export async function obtainToken(
       client_id: clientId,
       code_verifier: verifier,
       resource: options.resource,
+      ...(await options.clientAuthentication?.(tokenEndpoint, clientId)),
     }).toString(),
   });
   const tokens = (await tokenRes.json()) as TokenResponse & { error?: string; error_description?: string };

@@ -27,6 +27,8 @@ export interface IdpConfig {
   refreshTokenTtlSeconds: number;
   /** Extra exact redirect URIs allowed in dynamic registration. */
   extraRedirectUris: string[];
+  /** Hosts whose Client ID Metadata Documents are fetched besides ChatGPT's, Claude's and VS Code's. */
+  cimdTrustedHosts: string[];
 }
 
 /** The embedded server's issuer as configured (`IDP_ISSUER`, default `http://localhost:$IDP_PORT`). */
@@ -42,6 +44,21 @@ export function idpIssuerFrom(env: Env): string {
     );
   }
   return issuerUrl.origin;
+}
+
+/** A comma-separated list of bare host names (no scheme, port or path). */
+function parseHosts(env: Env, name: string): string[] {
+  const hosts = (parseList(env, name) ?? []).map((h) => h.toLowerCase());
+  for (const host of hosts) {
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(host)) {
+      throw new ConfigError(
+        name,
+        `"${host}" is not a host name`,
+        'list bare host names, e.g. clients.example.com',
+      );
+    }
+  }
+  return hosts;
 }
 
 export function loadIdpConfig(env: Env, rs: { serverUrl: string; production: boolean }): IdpConfig {
@@ -68,5 +85,6 @@ export function loadIdpConfig(env: Env, rs: { serverUrl: string; production: boo
       365 * 86_400,
     ),
     extraRedirectUris: extra,
+    cimdTrustedHosts: parseHosts(env, 'IDP_CIMD_TRUSTED_HOSTS'),
   };
 }

@@ -11,6 +11,7 @@ import { MCP_SCOPE, STAFF_ROLE, STAFF_SCOPE } from '../auth/scopes.js';
 import type { Logger } from '../observability/logger.js';
 import { sendHtml } from '../web/html.js';
 import { BodyTooLargeError, readBody } from '../web/nodeIo.js';
+import type { CimdPolicy } from './cimd.js';
 import type { IdpConfig } from './config.js';
 import type { IdpKeys } from './keys.js';
 import { consentPage, errorPage, loginPage, type ScopeView } from './pages.js';
@@ -31,6 +32,8 @@ export interface InteractionDeps {
   keys: IdpKeys;
   config: IdpConfig;
   logger: Logger;
+  /** Tells whether a client id is a metadata document URL, and its host. */
+  cimd: Pick<CimdPolicy, 'documentHost'>;
 }
 
 /** At most this many failed logins per e-mail per window. */
@@ -71,7 +74,10 @@ export function createInteractionHandler(deps: InteractionDeps) {
     try {
       if (redirect) host = new URL(redirect).host;
     } catch {}
-    const name = client?.clientName ? String(client.clientName).slice(0, 80) : 'An application';
+    const named = client?.clientName ? String(client.clientName).slice(0, 80) : 'An application';
+    // A metadata-document client names itself: say who published the document.
+    const documentHost = deps.cimd.documentHost(clientId);
+    const name = documentHost ? `${named} (client metadata from ${documentHost})` : named;
     return { name, host };
   }
 

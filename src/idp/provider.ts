@@ -15,6 +15,7 @@ import type Database from 'better-sqlite3';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { MCP_SCOPE, STAFF_SCOPE } from '../auth/scopes.js';
 import { sqliteAdapter } from './adapter.js';
+import type { CimdPolicy } from './cimd.js';
 import type { IdpConfig } from './config.js';
 import type { IdpKeys } from './keys.js';
 import { errorPage } from './pages.js';
@@ -29,9 +30,11 @@ export interface ProviderDeps {
   users: UserDirectory;
   keys: IdpKeys;
   db: Database.Database;
+  /** The fetch policy for Client ID Metadata Documents and every other outgoing request. */
+  cimd: CimdPolicy;
 }
 
-export function createProvider({ config, users, keys, db }: ProviderDeps): Provider {
+export function createProvider({ config, users, keys, db, cimd }: ProviderDeps): Provider {
   const configuration: Configuration = {
     adapter: sqliteAdapter(db),
     jwks: keys.jwks as Configuration['jwks'],
@@ -52,7 +55,10 @@ export function createProvider({ config, users, keys, db }: ProviderDeps): Provi
       token_endpoint_auth_method: 'none',
       id_token_signed_response_alg: 'RS256',
     },
-    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
+    // private_key_jwt: ChatGPT's metadata document declares it (and a jwks_uri); CIMD clients
+    // cannot use a shared secret, and have no registration response to learn another method from.
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    fetch: (url, options) => cimd.fetch(url instanceof Request ? url.url : url, options ?? {}),
     responseTypes: ['code'],
     pkce: { required: () => true },
     extraClientMetadata: {
@@ -67,8 +73,9 @@ export function createProvider({ config, users, keys, db }: ProviderDeps): Provi
             throw err;
           }
         }
-        // Native (loopback-only) clients may use any port, as RFC 8252 §7.3 asks.
-        if (uris.length > 0 && uris.every(isLoopbackRedirect)) metadata.application_type = 'native';
+        // A client with a loopback redirect is a native app: any port, as RFC 8252 §7.3 asks
+        // (VS Code's metadata document lists loopback next to https://vscode.dev/redirect).
+        if (uris.some(isLoopbackRedirect)) metadata.application_type = 'native';
         if (
           metadata.token_endpoint_auth_method === undefined ||
           metadata.token_endpoint_auth_method === 'none'
@@ -82,6 +89,13 @@ export function createProvider({ config, users, keys, db }: ProviderDeps): Provi
     features: {
       devInteractions: { enabled: false },
       registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: false },
+      clientIdMetadataDocument: {
+        enabled: true,
+        ack: 'draft-02',
+        allowFetch: (ctx, url) => cimd.allowFetch(ctx, url),
+        // Honour Cache-Control, within 1 minute .. 1 day.
+        cacheDuration: { min: 60, max: 86_400 },
+      },
       revocation: { enabled: true },
       rpInitiatedLogout: { enabled: true },
       resourceIndicators: {

@@ -20,6 +20,7 @@ import { listenOnConfigured } from '../config/listen.js';
 import type { Logger } from '../observability/logger.js';
 import { urlOf } from '../web/listen.js';
 import { openIdpDatabase } from './adapter.js';
+import { createCimdPolicy } from './cimd.js';
 import type { IdpConfig } from './config.js';
 import { createInteractionHandler } from './interactions.js';
 import { loadOrCreateKeys } from './keys.js';
@@ -60,9 +61,17 @@ export async function startAuthorizationServer(
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const keys = await loadOrCreateKeys(config.dataDir);
   const db = openIdpDatabase(join(config.dataDir, 'idp.sqlite'));
-  const provider = createProvider({ config, users, keys, db });
+  const cimd = createCimdPolicy({
+    trustedHosts: config.cimdTrustedHosts,
+    onRefused: (url, reason) =>
+      logger.warn(
+        { event: 'cimd_refused', clientId: url.slice(0, 300), reason },
+        'client metadata document refused',
+      ),
+  });
+  const provider = createProvider({ config, users, keys, db, cimd });
   const callback = provider.callback();
-  const interactions = createInteractionHandler({ provider, users, keys, config, logger });
+  const interactions = createInteractionHandler({ provider, users, keys, config, logger, cimd });
 
   provider.on('server_error', (_ctx, err) =>
     logger.error({ event: 'idp_server_error', err: err.message }, 'authorization server error'),

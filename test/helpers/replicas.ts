@@ -127,6 +127,9 @@ http://127.0.0.1:${proxyPort} {
 \t\tlb_try_interval 50ms
 \t\tfail_duration 10s
 \t\tflush_interval -1
+\t\ttransport http {
+\t\t\tkeepalive off
+\t\t}
 \t}
 }
 `,
