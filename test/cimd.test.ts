@@ -172,18 +172,20 @@ describe('Client ID Metadata Documents (embedded authorization server)', { skip 
       pending = lines.pop() ?? '';
       for (const l of lines) if (l.startsWith('{')) logs.push(JSON.parse(l));
     });
-    for (let i = 0; i < 100; i++) {
-      const up = await fetch(`${issuer}/.well-known/oauth-authorization-server`).then(
+    let up = false;
+    for (let i = 0; i < 100 && !up && child.exitCode === null; i++) {
+      const as = await fetch(`${issuer}/.well-known/oauth-authorization-server`).then(
         (r) => r.ok,
         () => false,
       );
-      const rsUp = await fetch(`http://localhost:${rsPort}/healthz`).then(
+      const rs = await fetch(`http://localhost:${rsPort}/healthz`).then(
         (r) => r.ok,
         () => false,
       );
-      if (up && rsUp) break;
-      await new Promise((r) => setTimeout(r, 200));
+      up = as && rs;
+      if (!up) await new Promise((r) => setTimeout(r, 200));
     }
+    assert.ok(up, `npm start did not come up:\n${stderr}`);
   });
 
   after(async () => {

@@ -77,10 +77,17 @@ export function createCimdPolicy(options: CimdPolicyOptions): CimdPolicy {
   /** client_id URLs allowed by `allowFetch` whose document fetch has not happened yet. */
   const documents = new Set<string>();
 
-  const refuse = (url: string, reason: string): never => {
+  /** Remembers a refusal for NEGATIVE_CACHE_MS; says so (once per period) through `onRefused`. */
+  const remember = (url: string, reason: string): void => {
+    const until = failedUntil.get(url);
+    if (until !== undefined && until > now()) return;
     failedUntil.set(url, now() + NEGATIVE_CACHE_MS);
     if (failedUntil.size > 10_000) failedUntil.delete(failedUntil.keys().next().value as string);
     options.onRefused?.(url, reason);
+  };
+  const refuse = (url: string, reason: string): never => {
+    failedUntil.delete(url);
+    remember(url, reason);
     throw new CimdFetchRefused(url, reason);
   };
 
@@ -125,7 +132,7 @@ export function createCimdPolicy(options: CimdPolicyOptions): CimdPolicy {
     async allowFetch(_ctx, url) {
       const host = hostOf(url);
       if (!allowedHost(host)) {
-        options.onRefused?.(url, host ? `host ${host} is not allowed` : 'not an https URL');
+        remember(url, host ? `host ${host} is not allowed` : 'not an https URL');
         return false;
       }
       const until = failedUntil.get(url);
