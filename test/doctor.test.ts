@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../src/config/config.js';
+import { checkClientPaths } from '../src/doctor/checks/authorizationServer/clientPaths.js';
 import { writeEvidence } from '../src/doctor/evidence.js';
 import { runDoctor } from '../src/doctor/run.js';
 import type { CheckResult } from '../src/doctor/types.js';
@@ -82,6 +83,15 @@ describe('doctor against a healthy stack', () => {
     // plain http on localhost: TLS checks do not apply
     assert.equal(byId(report.checks, 'tls').status, 'skip');
     assert.ok(report.ok);
+  });
+
+  test('ChatGPT, Claude and VS Code would each use a Client ID Metadata Document here', async () => {
+    const report = await runDoctor({ url: s.mcpUrl, register: false });
+    for (const id of ['path-chatgpt', 'path-claude', 'path-vscode']) {
+      const c = byId(report.checks, id);
+      assert.equal(c.status, 'pass', id);
+      assert.match(c.detail ?? '', /^Client ID Metadata Document/, id);
+    }
   });
 
   test('without credentials the authenticated checks are skipped, not failed', async () => {
@@ -164,6 +174,25 @@ describe('doctor against a healthy stack', () => {
   });
 });
 
+test('a Keycloak realm that advertises CIMD: ChatGPT and Claude would send documents 26.7 refuses; VS Code is fine', () => {
+  const meta = {
+    client_id_metadata_document_supported: true,
+    token_endpoint_auth_methods_supported: ['none', 'private_key_jwt'],
+    registration_endpoint: 'https://auth.example.com/realms/mcp/clients-registrations/openid-connect',
+  };
+  const checks = checkClientPaths('https://auth.example.com/realms/mcp', meta);
+  assertFails(checks, 'path-chatgpt', /Keycloak 26\.7 refuses it/, /cimd feature off/);
+  assertFails(checks, 'path-claude', /Keycloak 26\.7 refuses it/, /cimd feature off/);
+  assert.equal(byId(checks, 'path-vscode').status, 'pass');
+  // Claude needs `none` advertised before it picks CIMD; without it, it registers.
+  const claude = checkClientPaths('https://as.example.com', {
+    ...meta,
+    token_endpoint_auth_methods_supported: ['private_key_jwt'],
+  });
+  assert.match(byId(claude, 'path-claude').detail ?? '', /^dynamic client registration/);
+  assert.match(byId(claude, 'path-chatgpt').detail ?? '', /^Client ID Metadata Document/);
+});
+
 describe('doctor against broken stacks', () => {
   test('wrong audience: the server expects another audience than the tokens carry', async () => {
     const s = await startEmbeddedStack({}, () => ({
@@ -239,6 +268,18 @@ describe('doctor against broken stacks', () => {
       const report = await runDoctor({ url: `${t.base}/mcp`, register: false });
       assertFails(report.checks, 'registration', /register/, /registration/);
       assertFails(report.checks, 'rfc9207', /ChatGPT/, /authorization_response_iss_parameter_supported/);
+    });
+
+    test('without registration or metadata documents, no client can get a client id', async () => {
+      const report = await runDoctor({ url: `${t.base}/mcp`, register: false });
+      for (const id of ['path-chatgpt', 'path-claude', 'path-vscode']) {
+        assertFails(
+          report.checks,
+          id,
+          /neither a Client ID Metadata Document nor dynamic registration/,
+          /registration_endpoint/,
+        );
+      }
     });
   });
 

@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { loadConfig } from '../src/config/config.js';
+import { runDoctor } from '../src/doctor/run.js';
 import { type ResourceServer, startResourceServer } from '../src/resourceServer.js';
 import { keycloakDriver } from './helpers/browser.js';
 import { DEV_USERS, e2eSuite } from './helpers/e2eSuite.js';
@@ -128,6 +129,25 @@ if (unavailable) {
       assert.equal(res.status, 201, await res.clone().text());
       const body = await res.json();
       assert.equal(body.token_endpoint_auth_method, 'none');
+    });
+    test('the realm does not advertise CIMD (26.7 refuses ChatGPT’s and Claude’s documents): all three clients register', async () => {
+      const meta = await (await fetch(`${s.kc.issuer}/.well-known/openid-configuration`)).json();
+      assert.notEqual(meta.client_id_metadata_document_supported, true);
+      const report = await runDoctor({ url: `${s.base}/mcp`, register: false });
+      for (const id of ['path-chatgpt', 'path-claude', 'path-vscode']) {
+        const c = report.checks.find((x) => x.id === id);
+        assert.equal(c?.status, 'pass', JSON.stringify(c));
+        assert.match(c?.detail ?? '', /^dynamic client registration/);
+      }
+    });
+    test('VS Code-style registration: loopback and vscode.dev redirects → 201', async () => {
+      const res = await register({
+        client_name: 'Visual Studio Code',
+        redirect_uris: ['http://127.0.0.1:33418/', 'https://vscode.dev/redirect'],
+        application_type: 'native',
+      });
+      assert.equal(res.status, 201, await res.clone().text());
+      await res.arrayBuffer();
     });
     test('Claude’s and loopback redirect URIs → 201', async () => {
       for (const uris of [

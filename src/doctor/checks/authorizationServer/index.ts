@@ -5,6 +5,7 @@
 import { check } from '../../check.js';
 import type { DoctorContext } from '../../context.js';
 import type { CheckResult } from '../../types.js';
+import { checkClientPaths } from './clientPaths.js';
 import { checkDiscovery } from './discovery.js';
 import { checkIssuerMatch } from './issuerMatch.js';
 import { checkPkce } from './pkce.js';
@@ -32,5 +33,6 @@ export async function checkAuthorizationServer(ctx: DoctorContext): Promise<Chec
   if (discovery.status !== 'pass' || !meta) return [discovery];
   const out = [discovery];
   for (const step of AFTER_DISCOVERY) out.push(await step(ctx, issuer, meta));
+  out.push(...checkClientPaths(issuer, meta));
   return out;
 }
