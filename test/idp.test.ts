@@ -264,6 +264,28 @@ describe('tokens', () => {
     assert.equal(decodeJwt(t.access_token).scope, 'mcp:tools');
   });
 
+  test('ChatGPT asking for openid email profile only still gets mcp:tools, and the tools answer', async () => {
+    const t = await obtainToken({
+      issuer: s.issuer,
+      resource: s.mcpUrl,
+      email: 'bob@example.com',
+      password: PASSWORDS.bob,
+      scope: 'openid email profile',
+    });
+    assert.match(String(decodeJwt(t.access_token).scope), /(^| )mcp:tools( |$)/);
+    const res = await fetch(s.mcpUrl, {
+      method: 'POST',
+      headers: { ...JSON_HEADERS, authorization: `Bearer ${t.access_token}` },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'search', arguments: { query: 'chocolate' } },
+      }),
+    });
+    assert.equal(res.status, 200);
+  });
+
   test('refresh rotates the refresh token; reusing the old one is invalid_grant', async () => {
     const t = await obtainToken({
       issuer: s.issuer,

@@ -172,11 +172,13 @@ export function createProvider({ config, users, keys, db, cimd }: ProviderDeps):
   // Behind a TLS-terminating proxy the issuer is https while we listen on http.
   provider.proxy = config.issuer.startsWith('https:');
 
-  // An authorization request without `scope` (ChatGPT sends none on reconnect) gets the default
-  // scope, the way Keycloak applies a client's default scopes.
+  // Every authorization request gets the default scope, the way Keycloak applies a client's
+  // default scopes: ChatGPT sends none on reconnect, and may ask for `openid email profile` only.
   provider.use(async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
-    if (ctx.path === '/auth' && ctx.method === 'GET' && !ctx.query.scope) {
-      ctx.query = { ...ctx.query, scope: DEFAULT_SCOPE };
+    if (ctx.path === '/auth' && ctx.method === 'GET') {
+      const scopes = (typeof ctx.query.scope === 'string' ? ctx.query.scope : '').split(' ').filter(Boolean);
+      if (!scopes.includes(DEFAULT_SCOPE))
+        ctx.query = { ...ctx.query, scope: [...scopes, DEFAULT_SCOPE].join(' ') };
     }
     await next();
   });
