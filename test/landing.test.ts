@@ -38,6 +38,15 @@ describe('landing page', { skip }, () => {
       const checks = await page.locator('ul.checks li').allTextContents();
       assert.ok(checks.some((c) => /signing keys/.test(c)));
       assert.ok(checks.some((c) => /authorization_servers\[0\] equals the issuer/.test(c)));
+      // The three lines the doctor prints: how ChatGPT, Claude and VS Code get a client id here.
+      for (const client of ['ChatGPT', 'Claude', 'VS Code']) {
+        assert.ok(
+          checks.some(
+            (c) => c.includes(`${client} gets a client id`) && c.includes('Client ID Metadata Document'),
+          ),
+          client,
+        );
+      }
       assert.equal(await page.locator('ul.checks li.fail').count(), 0);
       for (const client of ['ChatGPT', 'Claude', 'VS Code', 'MCP Inspector']) {
         assert.ok(((await page.locator('#clients + ol').textContent()) ?? '').includes(client));
