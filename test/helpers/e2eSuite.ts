@@ -303,10 +303,12 @@ export function e2eSuite(name: string, start: () => Promise<E2EStack & { close()
         !s.ssoSurvivesOfflineAccess,
         s.ssoSurvivesOfflineAccess ? 'no second login: the browser session is reused' : 'Keycloak asks again',
       );
-      let token = second.access_token;
-      if (s.noScopeReauthorization === 'granted') {
-        assert.match(String(decodeJwt(token).scope), /mcp:tools/);
-      } else {
+      /** A token that can call the tools, after the step-up where the server needs one. */
+      const toolToken = async (token: string) => {
+        if (s.noScopeReauthorization === 'granted') {
+          assert.match(String(decodeJwt(token).scope), /mcp:tools/);
+          return token;
+        }
         // the token lacks mcp:tools: the server says exactly what is missing, the client asks again
         const refused = await callSearch(token, 'chocolate');
         assert.equal(refused.status, 403);
@@ -314,8 +316,17 @@ export function e2eSuite(name: string, start: () => Promise<E2EStack & { close()
           refused.headers.get('www-authenticate') ?? '',
           /error="insufficient_scope".*scope="mcp:tools"/,
         );
-        token = (await authorize('mcp:tools')).access_token;
-      }
+        return (await authorize('mcp:tools')).access_token;
+      };
+      let token = await toolToken(second.access_token);
+      // 3b. the scopes ChatGPT is reported to ask for instead of the advertised one
+      const oidcOnly = await toolToken((await authorize('openid email profile')).access_token);
+      assert.equal(
+        (await callSearch(oidcOnly, 'chocolate')).status,
+        200,
+        'openid email profile ends with tool access',
+      );
+      token = oidcOnly;
 
       // 4. a new MCP session on every call, at the bare origin
       for (const query of ['chocolate', 'vanilla']) {
