@@ -7,6 +7,7 @@
  *
  *   node --import tsx test/helpers/searchGolden.ts --write      # needs PostgreSQL for its part
  */
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -74,6 +75,10 @@ if (
   const pg = findPostgres();
   if (!pg) throw new Error('PostgreSQL is needed to record its golden results (apt-get install postgresql)');
   const golden = { sqlite: await sqliteGolden(), postgres: await postgresGolden(pg) };
-  writeFileSync(GOLDEN_FILE, `${JSON.stringify(golden, null, 1)}\n`);
+  writeFileSync(GOLDEN_FILE, `${JSON.stringify(golden, null, 2)}\n`);
+  // In the project's format, so that `npm run lint` passes.
+  spawnSync(join(process.cwd(), 'node_modules', '.bin', 'biome'), ['format', '--write', GOLDEN_FILE], {
+    stdio: 'ignore',
+  });
   console.log(`wrote ${GOLDEN_FILE}`);
 }
