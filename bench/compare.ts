@@ -14,7 +14,8 @@
  * Targets: plain, sdk-stateless, ours-stateless-json, ours-stateless-sse, ours-session-json,
  * ours-session-sse, ours-2026 (see bench/compare/targets.ts). Other flags: --warmup <s> (default 2,
  * before every measured run), --connections <n> (50; fewer shows latency at lower concurrency),
- * --query <text> (one query instead of the list), --check (exit 1 when a target is missed),
+ * --query <text> (one query instead of the list), --workload staff-common-word (staff token,
+ * "chocolate" only: the query matching most rows; default mixed), --check (exit 1 when a target is missed),
  * --out <file>. --cpu-prof <target> starts that target under `node --cpu-prof` (profile in
  * bench/results/prof/; re-read it with `npx tsx bench/compare/profile.ts <file>`) and prints its
  * top 25 self-time functions; its numbers then carry the profiler's overhead, so profile in a
@@ -66,7 +67,8 @@ import {
 function usage(message: string): never {
   process.stderr.write(
     `error: ${message}\nUsage: npx tsx bench/compare.ts [--rounds 3] [--seconds 10] [--warmup 2] ` +
-      '[--connections 50] [--only a,b] [--memory] [--cpu-prof <target>] [--query <text>] [--check] ' +
+      '[--connections 50] [--only a,b] [--memory] [--cpu-prof <target>] [--query <text>] ' +
+      '[--workload mixed|staff-common-word] [--check] ' +
       '[--out file]\n',
   );
   process.exit(2);
@@ -84,6 +86,7 @@ try {
       memory: { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
       query: { type: 'string' },
+      workload: { type: 'string', default: 'mixed' },
       check: { type: 'boolean', default: false },
       out: { type: 'string', default: join('bench', 'results', 'compare-latest.json') },
     },
@@ -105,7 +108,19 @@ const CONNECTIONS = int('connections', 1);
 const MEMORY = values.memory === true;
 const CHECK = values.check === true;
 const OUT = String(values.out);
-const QUERIES = typeof values.query === 'string' ? [values.query] : [...BENCH_QUERIES];
+/**
+ * `mixed`: alice, bob and carol with the benchmark queries, spread over the connections.
+ * `staff-common-word`: carol (staff) only, "chocolate" only: the search that matches most rows.
+ */
+const WORKLOADS = ['mixed', 'staff-common-word'] as const;
+const WORKLOAD = String(values.workload) as (typeof WORKLOADS)[number];
+if (!WORKLOADS.includes(WORKLOAD)) usage(`--workload must be one of ${WORKLOADS.join(', ')}`);
+const QUERIES =
+  typeof values.query === 'string'
+    ? [values.query]
+    : WORKLOAD === 'staff-common-word'
+      ? ['chocolate']
+      : [...BENCH_QUERIES];
 const names = TARGETS.map((t) => t.name);
 const only = typeof values.only === 'string' ? values.only.split(',').map((s) => s.trim()) : names;
 for (const n of only) if (!names.includes(n)) usage(`unknown target '${n}' (targets: ${names.join(', ')})`);
@@ -214,6 +229,7 @@ async function main(): Promise<void> {
       ...(profDir && { profDir }),
     };
     const r = await startTarget(def, ctx);
+    if (WORKLOAD === 'staff-common-word') r.tokens = r.tokens.filter((t) => t.user === 'carol');
     alive.add(r);
     r.proc.once('exit', () => alive.delete(r));
     return r;
@@ -266,7 +282,7 @@ async function main(): Promise<void> {
         `compare: ${SELECTED.length} targets, ${CONNECTIONS} connections, ` +
           `${ROUNDS} rounds × ${SECONDS} s ` +
           `(+${WARMUP} s warm-up each)${MEMORY ? ', memory phase' : ''}; ${count} sample orders in ${dbPath}; ` +
-          `queries ${JSON.stringify(QUERIES)}; ${cpus().length} CPUs, Node ${process.version}; server code ` +
+          `workload ${WORKLOAD}, queries ${JSON.stringify(QUERIES)}; ${cpus().length} CPUs, Node ${process.version}; server code ` +
           `${source.head}${source.modified.length ? ` + uncommitted ${source.modified.join(' ')}` : ''}`,
       );
     }
@@ -435,6 +451,7 @@ async function main(): Promise<void> {
         warmup: WARMUP,
         connections: CONNECTIONS,
         queries: QUERIES,
+        workload: WORKLOAD,
       },
       goals: GOALS,
       targets: targets.map((t) => ({ ...t, median: t.rounds.length ? summarize(t) : undefined })),
