@@ -22,22 +22,23 @@ async function postInit(headers: Record<string, string>, body: string = JSON.str
 }
 
 /** A request with an arbitrary Host header (fetch does not allow setting it). */
-function withHost(host: string): Promise<number> {
+function withHost(host: string, path = '/mcp'): Promise<number> {
   return new Promise((resolve, reject) => {
-    const url = new URL(`${s.base}/mcp`);
+    const url = new URL(`${s.base}${path}`);
+    const get = path !== '/mcp';
     const req = request({
       host: url.hostname,
       port: url.port,
-      path: '/mcp',
-      method: 'POST',
-      headers: { ...JSON_HEADERS, host },
+      path,
+      method: get ? 'GET' : 'POST',
+      headers: get ? { host } : { ...JSON_HEADERS, host },
     });
     req.on('response', (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
     req.on('error', reject);
-    req.end(JSON.stringify(INIT_BODY()));
+    req.end(get ? undefined : JSON.stringify(INIT_BODY()));
   });
 }
 
@@ -83,6 +84,14 @@ describe('Origin and Host (DNS rebinding)', () => {
     assert.equal(await withHost('evil.example'), 403);
     assert.equal(await withHost('attacker.example:3000'), 403);
     assert.equal(await withHost('localhost:1234'), 401); // passes the Host gate, then needs a token
+  });
+  test('/readyz and /metrics: a rebinding host name → 403; loopback and IP-address probes pass', async () => {
+    for (const path of ['/readyz', '/metrics']) {
+      assert.equal(await withHost('evil.example', path), 403, path);
+      assert.equal(await withHost('localhost:3000', path), 200, path);
+      assert.equal(await withHost('10.1.2.3:3000', path), 200, `${path}: a Kubernetes probe`);
+      assert.equal(await withHost('[fd00::7]:3000', path), 200, path);
+    }
   });
 });
 

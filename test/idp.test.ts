@@ -90,6 +90,8 @@ describe('discovery', () => {
       assert.equal(meta.authorization_response_iss_parameter_supported, true);
       assert.equal(meta.registration_endpoint, `${s.issuer}/reg`);
       assert.ok(meta.scopes_supported.includes('mcp:tools'));
+      // Bearer tokens only, as the resource server accepts (it refuses key-bound `cnf` tokens).
+      assert.equal(meta.dpop_signing_alg_values_supported, undefined);
       assert.ok(meta.token_endpoint_auth_methods_supported.includes('none'));
     }
   });

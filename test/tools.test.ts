@@ -202,6 +202,13 @@ describe('the order URL serves a person', () => {
     assert.equal((await fetch(mine.url, { headers: { authorization: `Bearer ${bob}` } })).status, 404);
   });
 
+  test('a malformed percent-encoding is an unknown order (404), not a server error', async () => {
+    const alice = await s.token('alice');
+    const res = await fetch(`${s.base}/orders/%E0%A4%A`, { headers: { authorization: `Bearer ${alice}` } });
+    assert.equal(res.status, 404);
+    assert.equal((await res.json()).error, 'not_found');
+  });
+
   test('without a token: 401 with the challenge and a readable sign-in page', async () => {
     const res = await fetch(`${s.base}/orders/ord-100000`, { headers: { accept: 'text/html' } });
     assert.equal(res.status, 401);

@@ -63,6 +63,7 @@ export function createApp(deps: AppDeps): App {
   const { config, logger, metrics } = deps;
   const is = (path: string) => (pathname: string) => pathname === path;
   const json = jsonBodyGate(config.maxBodyBytes);
+  const probeHost = hostGate(config, { probes: true });
 
   /** The gates of a route that needs a signed-in user with the required scope, in the order they run. */
   const signedIn = (
@@ -117,8 +118,14 @@ export function createApp(deps: AppDeps): App {
       handler: ordersRoute(deps.store),
     },
     { name: 'healthz', match: is('/healthz'), gates: [], handler: healthzRoute, quiet: true },
-    { name: 'readyz', match: is('/readyz'), gates: [], handler: readyzRoute(deps) },
-    { name: 'metrics', match: is('/metrics'), gates: [], handler: metricsRoute(metrics), quiet: true },
+    { name: 'readyz', match: is('/readyz'), gates: [probeHost], handler: readyzRoute(deps) },
+    {
+      name: 'metrics',
+      match: is('/metrics'),
+      gates: [probeHost],
+      handler: metricsRoute(metrics),
+      quiet: true,
+    },
   ];
   const notFound: Route = {
     name: 'unknown',

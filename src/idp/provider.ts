@@ -88,6 +88,9 @@ export function createProvider({ config, users, keys, db, cimd }: ProviderDeps):
     },
     features: {
       devInteractions: { enabled: false },
+      // No DPoP: the resource server accepts bearer tokens only and refuses key-bound (`cnf`)
+      // ones, so the authorization server must not issue them.
+      dPoP: { enabled: false },
       registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: false },
       clientIdMetadataDocument: {
         enabled: true,

@@ -262,6 +262,21 @@ const attacks: Attack[] = [
     reason: 'malformed',
   },
   {
+    name: 'a valid token with base64 padding appended (==)',
+    build: async () => bearer(`${await s.token('alice')}==`),
+    status: 401,
+    error: 'invalid_token',
+    reason: 'malformed',
+  },
+  {
+    name: 'a DPoP-bound token (cnf.jkt) presented without its proof',
+    build: async () =>
+      bearer(await s.token('alice', { cnf: { jkt: 'Lp0n9KeN2QBVrQf0qKxRgKpJsCgf6Vj8Ck8WrLr5s1o' } })),
+    status: 401,
+    error: 'invalid_token',
+    reason: 'key_bound',
+  },
+  {
     name: 'oversized token (13 KB)',
     build: async () => bearer('a'.repeat(13_000)),
     status: 401,

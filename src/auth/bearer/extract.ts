@@ -31,8 +31,10 @@ export function extractBearer(header: string | string[] | undefined): string {
   if (token.length > MAX_TOKEN_LENGTH) {
     throw new AuthError('invalid_token', 'oversized_token', 'The bearer token is too large');
   }
-  // b64token syntax (RFC 6750 §2.1); a JWT always fits it.
-  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) {
+  // Access tokens here are JWTs: three base64url parts, no padding (RFC 7515 compact form; the
+  // signature may be empty so that `alg: none` is refused by name). Anything else, `token==`
+  // included (a new cache key for the same token), is refused before parsing.
+  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) {
     throw new AuthError('invalid_token', 'malformed', 'The bearer token is malformed');
   }
   return token;

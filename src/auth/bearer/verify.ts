@@ -66,6 +66,15 @@ export async function verifyAccessToken(token: string, options: VerifyOptions): 
   if (typeof payload.typ === 'string' && !['bearer', 'at+jwt'].includes(payload.typ.toLowerCase())) {
     throw new AuthError('invalid_token', 'token_type', `A ${payload.typ} token is not an access token`);
   }
+  // A sender-constrained token (RFC 9449 DPoP, RFC 8705 mTLS: `cnf`) is only good with its proof,
+  // which this server does not check: accepting it as a bearer token would undo the binding.
+  if (payload.cnf !== undefined) {
+    throw new AuthError(
+      'invalid_token',
+      'key_bound',
+      'The token is bound to a key (cnf); this server accepts bearer tokens only',
+    );
+  }
   return payload;
 }
 

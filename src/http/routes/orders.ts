@@ -50,7 +50,12 @@ where you connected <code>${escapeHtml(serverUrl)}</code>, or call this URL with
 
 export function ordersRoute(store: Pick<OrderStore, 'get'>): Handler {
   return async (x: Exchange) => {
-    const id = decodeURIComponent(x.url.pathname.slice('/orders/'.length));
+    let id: string;
+    try {
+      id = decodeURIComponent(x.url.pathname.slice('/orders/'.length));
+    } catch {
+      id = x.url.pathname.slice('/orders/'.length); // malformed percent-encoding: no such order
+    }
     const order = await store.get(id, viewerOf(x.principal as Principal));
     if ((x.req.headers.accept ?? '').includes('text/html')) {
       sendHtml(x.res, order ? 200 : 404, orderPage(order, id));
