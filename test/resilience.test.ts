@@ -66,6 +66,45 @@ describe('slow clients', () => {
   });
 });
 
+describe('unread bodies', () => {
+  test('a refused request whose body is still coming: the answer is sent, then the connection closes', async () => {
+    const s = await startStack();
+    try {
+      const url = new URL(s.base);
+      const started = Date.now();
+      const { status, closedAfter } = await new Promise<{ status: string; closedAfter: number }>(
+        (resolve, reject) => {
+          let data = '';
+          const socket = connect(Number(url.port), url.hostname, () => {
+            // No token, a body announced as 100 MB, then one byte every second.
+            socket.write(
+              'POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{',
+            );
+          });
+          const drip = setInterval(() => socket.writable && socket.write(' '), 1000);
+          socket.on('data', (d) => {
+            data += String(d);
+          });
+          socket.on('close', () => {
+            clearInterval(drip);
+            resolve({ status: data.split('\r\n')[0] ?? '', closedAfter: Date.now() - started });
+          });
+          socket.on('error', () => {});
+          setTimeout(() => {
+            clearInterval(drip);
+            socket.destroy();
+            reject(new Error(`still open after 8 s; received ${JSON.stringify(data.slice(0, 80))}`));
+          }, 8000).unref();
+        },
+      );
+      assert.match(status, /^HTTP\/1\.1 401/);
+      assert.ok(closedAfter < 5000, `closed after ${closedAfter} ms`);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('graceful shutdown', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'sample-mcp-shutdown-'));
   after(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -169,6 +169,13 @@ export function createApp(deps: AppDeps): App {
         inFlight -= 1;
       },
     };
+    // Answered without reading the whole body (refused before it, e.g. 401): do not wait for the
+    // rest, which a slow or hostile client may never send; let the answer reach it, then hang up.
+    res.on('finish', () => {
+      if (req.complete) return;
+      req.socket.end();
+      setTimeout(() => req.socket.destroy(), 1000).unref();
+    });
     res.on('close', () => {
       if (!log.stream) inFlight -= 1;
       logRequest(x, { route: route.name, quiet: route.quiet, started }, { logger, metrics });
