@@ -11,7 +11,7 @@ import { launchBrowser, type TestBrowser } from './helpers/browser.js';
 import { type EmbeddedStack, startEmbeddedStack } from './helpers/embedded.js';
 import { requirements } from './helpers/requirements.js';
 import { resultsDir } from './helpers/results.js';
-import { INIT_BODY, JSON_HEADERS } from './helpers/stack.js';
+import { INIT_BODY, JSON_HEADERS, startStack } from './helpers/stack.js';
 
 const skip = requirements('landing page in Chromium', ['chromium', 'openssl']);
 
@@ -81,4 +81,27 @@ describe('landing page', { skip }, () => {
     assert.equal(get.status, 401);
     assert.ok(get.headers.get('www-authenticate'));
   });
+});
+
+test('concurrent page views share one check of the authorization server', async () => {
+  const stack = await startStack();
+  try {
+    const asked = () =>
+      [...stack.issuer.hits]
+        .filter(([path]) => path.includes('/.well-known/'))
+        .reduce((n, [, c]) => n + c, 0);
+    // The server's own key discovery is done once it is ready: count only what the page views cause.
+    assert.equal((await fetch(`${stack.base}/readyz`)).status, 200);
+    const before = asked();
+    const pages = await Promise.all(
+      Array.from({ length: 50 }, () => fetch(`${stack.base}/`, { headers: { accept: 'text/html' } })),
+    );
+    for (const p of pages) assert.equal(p.status, 200);
+    await Promise.all(pages.map((p) => p.arrayBuffer()));
+    const perView = asked() - before;
+    assert.ok(perView > 0, 'the page checked the authorization server');
+    assert.ok(perView <= 3, `50 concurrent views made ${perView} requests to the authorization server`);
+  } finally {
+    await stack.close();
+  }
 });

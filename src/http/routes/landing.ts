@@ -54,8 +54,17 @@ export function landingRoute(deps: LandingDeps): Handler {
   const { config } = deps;
   let cached: { at: number; checks: CheckResult[] } | undefined;
 
-  async function checks(): Promise<CheckResult[]> {
-    if (cached && Date.now() - cached.at < CACHE_MS) return cached.checks;
+  /** One check at a time: concurrent page views share it instead of each asking the AS. */
+  let pending: Promise<CheckResult[]> | undefined;
+  function checks(): Promise<CheckResult[]> {
+    if (cached && Date.now() - cached.at < CACHE_MS) return Promise.resolve(cached.checks);
+    pending ??= runChecks().finally(() => {
+      pending = undefined;
+    });
+    return pending;
+  }
+
+  async function runChecks(): Promise<CheckResult[]> {
     const out: CheckResult[] = [];
     const ready = await readiness(deps);
     const jwks = ready.checks.jwks;
