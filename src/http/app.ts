@@ -43,6 +43,9 @@ export interface AppDeps extends ReadinessDeps {
   metrics: Metrics;
 }
 
+/** How long the rest of a refused request's body may take to arrive before the connection is cut. */
+const UNREAD_BODY_GRACE_MS = 2000;
+
 interface Route {
   /** The metrics label and the log line's `route`. */
   name: string;
@@ -169,12 +172,14 @@ export function createApp(deps: AppDeps): App {
         inFlight -= 1;
       },
     };
-    // Answered without reading the whole body (refused before it, e.g. 401): do not wait for the
-    // rest, which a slow or hostile client may never send; let the answer reach it, then hang up.
+    // Answered before the whole body was read (refused, e.g. 401): Node then reads and discards
+    // the rest to keep the connection. A client that takes longer than UNREAD_BODY_GRACE_MS to
+    // send it (a slow or hostile one may never finish) is disconnected.
     res.on('finish', () => {
       if (req.complete) return;
-      req.socket.end();
-      setTimeout(() => req.socket.destroy(), 1000).unref();
+      const timer = setTimeout(() => req.socket.destroy(), UNREAD_BODY_GRACE_MS).unref();
+      req.once('end', () => clearTimeout(timer));
+      req.socket.once('close', () => clearTimeout(timer));
     });
     res.on('close', () => {
       if (!log.stream) inFlight -= 1;
