@@ -266,6 +266,31 @@ describe('tokens', () => {
     assert.equal(decodeJwt(t.access_token).scope, 'mcp:tools');
   });
 
+  test('post_logout_redirect_uris are held to the redirect allow-list; the logout page cannot be framed', async () => {
+    const register = (uris: string[]) =>
+      fetch(`${s.issuer}/reg`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          redirect_uris: ['https://claude.ai/api/mcp/auth_callback'],
+          post_logout_redirect_uris: uris,
+          token_endpoint_auth_method: 'none',
+        }),
+      });
+    const evil = await register(['https://evil.example/phish']);
+    assert.equal(evil.status, 400);
+    assert.match(
+      (await evil.json()).error_description,
+      /post_logout_redirect_uri https:\/\/evil\.example\/phish is not allowed/,
+    );
+    const ok = await register(['https://claude.ai/api/mcp/auth_callback', 'http://127.0.0.1:8123/bye']);
+    assert.equal(ok.status, 201, await ok.clone().text());
+    await ok.arrayBuffer();
+    const logout = await fetch(`${s.issuer}/session/end`);
+    assert.match(logout.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    await logout.arrayBuffer();
+  });
+
   test('ChatGPT asking for openid email profile only still gets mcp:tools, and the tools answer', async () => {
     const t = await obtainToken({
       issuer: s.issuer,

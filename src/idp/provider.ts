@@ -62,8 +62,21 @@ export function createProvider({ config, users, keys, db, cimd }: ProviderDeps):
     responseTypes: ['code'],
     pkce: { required: () => true },
     extraClientMetadata: {
-      properties: ['redirect_uris'],
+      properties: ['redirect_uris', 'post_logout_redirect_uris'],
       validator(_ctx, key, value, metadata) {
+        // Where the browser goes after logout is a redirect too: the same allow-list, or an
+        // open redirect through /session/end.
+        if (key === 'post_logout_redirect_uris') {
+          for (const uri of (value ?? []) as string[]) {
+            if (!redirectUriAllowed(uri, config.extraRedirectUris)) {
+              const err = new errors.InvalidClientMetadata(
+                `post_logout_redirect_uri ${uri} is not allowed here: use a redirect URI of a known client, a loopback one, or add it to IDP_EXTRA_REDIRECT_URIS`,
+              );
+              throw err;
+            }
+          }
+          return;
+        }
         if (key !== 'redirect_uris') return;
         const uris = (value ?? []) as string[];
         for (const uri of uris) {
@@ -177,6 +190,11 @@ export function createProvider({ config, users, keys, db, cimd }: ProviderDeps):
 
   // Every authorization request gets the default scope, the way Keycloak applies a client's
   // default scopes: ChatGPT sends none on reconnect, and may ask for `openid email profile` only.
+  // The logout pages must not be framed (clickjacking a logout, or a confirm click).
+  provider.use(async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    await next();
+    if (ctx.path.startsWith('/session/end')) ctx.set('content-security-policy', "frame-ancestors 'none'");
+  });
   provider.use(async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
     if (ctx.path === '/auth' && ctx.method === 'GET') {
       const scopes = (typeof ctx.query.scope === 'string' ? ctx.query.scope : '').split(' ').filter(Boolean);
