@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { ConfigError, loadConfig } from '../src/config/config.js';
@@ -94,6 +95,37 @@ describe('discovery', () => {
       assert.equal(meta.dpop_signing_alg_values_supported, undefined);
       assert.ok(meta.token_endpoint_auth_methods_supported.includes('none'));
     }
+  });
+
+  test('a foreign Host (or X-Forwarded-Host) is refused: discovery never names an attacker’s host', async () => {
+    const port = new URL(s.issuer).port;
+    const get = (headers: Record<string, string>) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest(
+          { host: '127.0.0.1', port, path: '/.well-known/openid-configuration', headers },
+          (res) => {
+            let body = '';
+            res.on('data', (d) => {
+              body += String(d);
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const evil = await get({ host: 'evil.example' });
+    assert.equal(evil.status, 400);
+    assert.doesNotMatch(evil.body, /evil\.example\/(auth|token|reg)/);
+    assert.equal((await get({ host: `localhost:${port}`, 'x-forwarded-host': 'evil.example' })).status, 400);
+    const own = await get({ host: `localhost:${port}` });
+    assert.equal(own.status, 200);
+    assert.equal(JSON.parse(own.body).token_endpoint, `${s.issuer}/token`);
+    assert.equal(
+      (await get({ host: `127.0.0.1:${port}` })).status,
+      200,
+      'a loopback issuer answers on any loopback name',
+    );
   });
 });
 

@@ -19,6 +19,7 @@ import { ConfigError } from '../config/config.js';
 import { listenOnConfigured } from '../config/listen.js';
 import type { Logger } from '../observability/logger.js';
 import { urlOf } from '../web/listen.js';
+import { isLoopbackHostname } from '../web/loopback.js';
 import { openIdpDatabase } from './adapter.js';
 import { createCimdPolicy } from './cimd.js';
 import type { IdpConfig } from './config.js';
@@ -43,6 +44,26 @@ const REGISTRATION_CORS = {
   'access-control-allow-headers': 'Content-Type, Authorization',
   'access-control-max-age': '600',
 };
+
+/**
+ * Accepts a `Host` that is the issuer's (`auth.example.com`, with its port if it has one); for a
+ * loopback issuer (`http://localhost:4000`) any loopback name with the same port.
+ */
+function issuerHostCheck(issuer: string): (host: string | undefined) => boolean {
+  const expected = new URL(issuer);
+  const loopback = isLoopbackHostname(expected.hostname);
+  return (host) => {
+    if (!host) return false;
+    let got: URL;
+    try {
+      got = new URL(`${expected.protocol}//${host}`);
+    } catch {
+      return false;
+    }
+    if (got.host === expected.host) return true;
+    return loopback && isLoopbackHostname(got.hostname) && got.port === expected.port;
+  };
+}
 
 export async function startAuthorizationServer(
   config: IdpConfig,
@@ -77,8 +98,22 @@ export async function startAuthorizationServer(
     logger.error({ event: 'idp_server_error', err: err.message }, 'authorization server error'),
   );
 
+  const hostAllowed = issuerHostCheck(config.issuer);
   const server = createServer(async (req, res) => {
     const started = process.hrtime.bigint();
+    // oidc-provider builds its endpoint URLs from Host (and X-Forwarded-Host behind a proxy):
+    // only the issuer's own host may appear there, or discovery could name an attacker's host.
+    const forwarded = req.headers['x-forwarded-host'];
+    if (!hostAllowed(req.headers.host) || (forwarded !== undefined && !hostAllowed(String(forwarded)))) {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          error: 'invalid_request',
+          error_description: `Host is not ${new URL(config.issuer).host}`,
+        }),
+      );
+      return;
+    }
     const url = new URL(req.url ?? '/', config.issuer);
     res.on('close', () => {
       logger.info(
