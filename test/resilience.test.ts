@@ -14,6 +14,32 @@ import { startTestIssuer } from './helpers/issuer.js';
 import { freePort, INIT_BODY, JSON_HEADERS, startStack } from './helpers/stack.js';
 
 describe('per-user rate limit', () => {
+  test('a JSON-RPC batch costs one point per message, not one per request', async () => {
+    const s = await startStack({ MCP_RATE_LIMIT_PER_MINUTE: '10' });
+    try {
+      const batch = async (size: number) => {
+        const res = await fetch(`${s.base}/mcp`, {
+          method: 'POST',
+          headers: {
+            ...JSON_HEADERS,
+            authorization: `Bearer ${await s.token('alice')}`,
+            'mcp-protocol-version': '2025-11-25',
+          },
+          body: JSON.stringify(
+            Array.from({ length: size }, (_, id) => ({ jsonrpc: '2.0', id, method: 'tools/list' })),
+          ),
+        });
+        await res.arrayBuffer();
+        return res.status;
+      };
+      assert.equal(await batch(8), 200);
+      assert.equal(await batch(5), 429, '8 + 5 messages is over 10 per minute');
+      assert.equal(await batch(1), 429, 'the refused batch was charged too');
+    } finally {
+      await s.close();
+    }
+  });
+
   test('beyond MCP_RATE_LIMIT_PER_MINUTE a user gets 429 with Retry-After; other users are not affected', async () => {
     const s = await startStack({ MCP_RATE_LIMIT_PER_MINUTE: '5' });
     try {

@@ -22,7 +22,7 @@ import { hostGate } from './gates/host.js';
 import { jsonBodyGate } from './gates/jsonBody.js';
 import { methodGate, preflightGate } from './gates/method.js';
 import { originGate } from './gates/origin.js';
-import { type RateLimiter, rateLimitGate } from './gates/rateLimit.js';
+import { batchChargeGate, type RateLimiter, rateLimitGate } from './gates/rateLimit.js';
 import { logRequest } from './requestLog.js';
 import { landingRoute, wantsLandingPage } from './routes/landing.js';
 import { sseMessagesRoute, sseStreamRoute } from './routes/legacySse.js';
@@ -67,6 +67,7 @@ export function createApp(deps: AppDeps): App {
   const is = (path: string) => (pathname: string) => pathname === path;
   const json = jsonBodyGate(config.maxBodyBytes);
   const probeHost = hostGate(config, { probes: true });
+  const batchCharge = batchChargeGate(deps.limiter, metrics);
 
   /** The gates of a route that needs a signed-in user with the required scope, in the order they run. */
   const signedIn = (
@@ -87,7 +88,7 @@ export function createApp(deps: AppDeps): App {
     }),
     rateLimitGate(deps.limiter, metrics),
     noteProtocolVersion,
-    ...(options.body ? [options.body] : []),
+    ...(options.body ? [options.body, batchCharge] : []),
   ];
   const mcp = (path: string, resource: ResourcePath): Route => ({
     name: 'mcp',

@@ -10,12 +10,13 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limite
 import type { Principal } from '../../auth/principal.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { sendRpcError } from '../../web/nodeIo.js';
-import type { Gate } from '../exchange.js';
+import type { Exchange, Gate } from '../exchange.js';
 
 export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
 
 export interface RateLimiter {
-  consume(key: string): Promise<RateDecision>;
+  /** Takes `points` (default 1) from the key's budget for this minute. */
+  consume(key: string, points?: number): Promise<RateDecision>;
 }
 
 /** `perMinute <= 0` disables the limit. */
@@ -32,9 +33,9 @@ export function createRateLimiter(perMinute: number, shared?: { redis: Redis; pr
       })
     : memory;
   return {
-    async consume(key) {
+    async consume(key, points = 1) {
       try {
-        await limiter.consume(key);
+        await limiter.consume(key, points);
         return { ok: true };
       } catch (err) {
         if (err instanceof RateLimiterRes) {
@@ -48,14 +49,27 @@ export function createRateLimiter(perMinute: number, shared?: { redis: Redis; pr
 
 /** The gate: one point per request for the signed-in user; beyond the limit 429 with `Retry-After`. */
 export function rateLimitGate(limiter: RateLimiter, metrics: Pick<Metrics, 'rateLimited'>): Gate {
+  return async (x) => refuseOver(x, await limiter.consume((x.principal as Principal).key), metrics);
+}
+
+/**
+ * After the body is read: a JSON-RPC batch costs one point per message (the request paid one
+ * already), so batching does not multiply a user's budget.
+ */
+export function batchChargeGate(limiter: RateLimiter, metrics: Pick<Metrics, 'rateLimited'>): Gate {
   return async (x) => {
-    const rate = await limiter.consume((x.principal as Principal).key);
-    if (rate.ok) return true;
-    x.log.rateLimited = true;
-    metrics.rateLimited.inc();
-    sendRpcError(x.res, 429, -32000, `Too many requests: retry in ${rate.retryAfterSeconds} s`, {
-      'retry-after': String(rate.retryAfterSeconds),
-    });
-    return false;
+    const json = x.body?.json;
+    if (!Array.isArray(json) || json.length <= 1) return true;
+    return refuseOver(x, await limiter.consume((x.principal as Principal).key, json.length - 1), metrics);
   };
+}
+
+function refuseOver(x: Exchange, rate: RateDecision, metrics: Pick<Metrics, 'rateLimited'>): boolean {
+  if (rate.ok) return true;
+  x.log.rateLimited = true;
+  metrics.rateLimited.inc();
+  sendRpcError(x.res, 429, -32000, `Too many requests: retry in ${rate.retryAfterSeconds} s`, {
+    'retry-after': String(rate.retryAfterSeconds),
+  });
+  return false;
 }
