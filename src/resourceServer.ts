@@ -115,6 +115,7 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
   });
   const sse = new LegacySseEndpoint(factory, {
     keepAliveMs: 25_000,
+    maxStreamsPerPrincipal: config.maxSseStreamsPerUser,
     relay: shared.sseRelay,
     authInfoFor: (p) => authInfoFor(p, config.serverUrl),
     onCountChange: (n) => metrics.sessions.set({ transport: 'sse' }, n),

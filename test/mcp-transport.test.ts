@@ -337,4 +337,45 @@ describe('sessions and the raw wire', () => {
     assert.equal(mine.status, 202);
     ctrl.abort();
   });
+
+  test('legacy SSE: one user holds at most MCP_MAX_SSE_STREAMS_PER_USER streams, the oldest closes first; others are untouched', async () => {
+    const stack = await startStack({ MCP_MAX_SSE_STREAMS_PER_USER: '3' });
+    const open = async (user: 'alice' | 'bob') => {
+      const ctrl = new AbortController();
+      const res = await fetch(`${stack.base}/sse`, {
+        headers: { accept: 'text/event-stream', authorization: `Bearer ${await stack.token(user)}` },
+        signal: ctrl.signal,
+      });
+      assert.equal(res.status, 200);
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      let text = '';
+      while (!text.includes('\n\n')) text += new TextDecoder().decode((await reader.read()).value);
+      /** Resolves true when the server ends the stream. */
+      const ended = (async () => {
+        try {
+          for (;;) if ((await reader.read()).done) return true;
+        } catch {
+          return false; // aborted by us
+        }
+      })();
+      return { ctrl, ended };
+    };
+    const race = (p: Promise<boolean>) =>
+      Promise.race([p, new Promise<boolean>((r) => setTimeout(() => r(false), 1000))]);
+    try {
+      const bobs = await open('bob');
+      const alices = [await open('alice'), await open('alice'), await open('alice')];
+      const fourth = await open('alice');
+      assert.equal(
+        await race(alices[0]?.ended as Promise<boolean>),
+        true,
+        'alice’s oldest stream was closed',
+      );
+      assert.equal(await race(alices[1]?.ended as Promise<boolean>), false, 'her other streams stay');
+      assert.equal(await race(bobs.ended), false, 'bob’s stream is untouched');
+      for (const c of [bobs, ...alices, fourth]) c.ctrl.abort();
+    } finally {
+      await stack.close();
+    }
+  });
 });

@@ -25,6 +25,8 @@ export class LegacySseEndpoint {
     private readonly factory: () => McpServer,
     private readonly options: {
       keepAliveMs: number;
+      /** Streams one principal may hold; opening another closes their oldest. */
+      maxStreamsPerPrincipal: number;
       relay: SseRelay;
       /** The SDK's view of a principal whose message was relayed from another replica. */
       authInfoFor: (p: Principal) => AuthInfo;
@@ -35,6 +37,10 @@ export class LegacySseEndpoint {
 
   /** Opens the event stream; resolves once the `endpoint` event was sent. */
   async open(res: ServerResponse, principal: Principal): Promise<string> {
+    // One user cannot pile up streams (file descriptors, memory): their oldest goes first.
+    const own = [...this.streams.values()].filter((e) => e.principalKey === principal.key);
+    const excess = own.length - this.options.maxStreamsPerPrincipal + 1;
+    for (const oldest of own.slice(0, Math.max(0, excess))) void oldest.transport.close().catch(() => {});
     const transport = new SSEServerTransport('/messages', res);
     const server = this.factory();
     const id = transport.sessionId;
