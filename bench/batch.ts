@@ -8,13 +8,8 @@
  *   npx tsx bench/batch.ts                  # 100 searches per batch, 10 batches
  *   npx tsx bench/batch.ts --size 20 --runs 5
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startTestIssuer } from '../test/helpers/issuer.js';
-import { freePort } from '../test/helpers/stack.js';
+import { startServeChild } from './serveChild.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,37 +28,8 @@ if (!Number.isSafeInteger(SIZE) || SIZE < 1 || !Number.isSafeInteger(RUNS) || RU
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 async function main(): Promise<void> {
-  const issuer = await startTestIssuer();
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'sample-mcp-batch-'));
-  const child: ChildProcess = spawn(
-    join(process.cwd(), 'node_modules', '.bin', 'tsx'),
-    [join(process.cwd(), 'src', 'cli', 'serve.ts')],
-    {
-      env: {
-        ...process.env,
-        KC_ISSUER: issuer.issuer,
-        MCP_SERVER_URL: base,
-        PORT: String(port),
-        DATA_DIR: dataDir,
-        LOG_LEVEL: 'warn',
-        MCP_RATE_LIMIT_PER_MINUTE: '0',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
+  const { base, issuer, stop } = await startServeChild('batch');
   try {
-    for (let i = 0; i < 200; i++) {
-      if (
-        await fetch(`${base}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
     const token = await issuer.sign(
       {
         iss: issuer.issuer,
@@ -134,10 +100,7 @@ async function main(): Promise<void> {
     console.log(`| slowest /healthz during the batch | ${f(median(blocked))} | ${f(Math.max(...blocked))} |`);
     console.log(`| slowest /healthz, quiet | ${f(median(quiet))} | ${f(Math.max(...quiet))} |`);
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    await issuer.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await stop();
   }
 }
 

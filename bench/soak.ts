@@ -10,13 +10,9 @@
  * Exits 1 when any request failed or the RSS after the run exceeds the post-warm-up RSS by more
  * than 20 %.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startTestIssuer } from '../test/helpers/issuer.js';
-import { freePort } from '../test/helpers/stack.js';
+import { startServeChild } from './serveChild.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,35 +37,8 @@ function rssMiB(pid: number): number {
 }
 
 async function main(): Promise<void> {
-  const issuer = await startTestIssuer();
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'sample-mcp-soak-'));
-  const child: ChildProcess = spawn(
-    join(process.cwd(), 'node_modules', '.bin', 'tsx'),
-    [join(process.cwd(), 'src', 'cli', 'serve.ts')],
-    {
-      env: {
-        ...process.env,
-        KC_ISSUER: issuer.issuer,
-        MCP_SERVER_URL: base,
-        PORT: String(port),
-        DATA_DIR: dataDir,
-        LOG_LEVEL: 'warn',
-        MCP_RATE_LIMIT_PER_MINUTE: '0',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
+  const { base, issuer, child, stop } = await startServeChild('soak');
   try {
-    for (let i = 0; i < 200; i++) {
-      const ok = await fetch(`${base}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
     // tsx runs node as a child of its own process: measure the process that listens
     const serverPid = Number(
       readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0] ||
@@ -288,10 +257,7 @@ async function main(): Promise<void> {
     console.log(ok ? 'soak: PASS (zero errors, RSS within 20 %)' : 'soak: FAIL');
     process.exitCode = ok ? 0 : 1;
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    await issuer.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await stop();
   }
 }
 
