@@ -24,7 +24,7 @@ import { pathToFileURL } from 'node:url';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { obtainToken } from '../src/idp/client.js';
 import { requirements } from './helpers/requirements.js';
-import { freePort } from './helpers/stack.js';
+import { freePort, JSON_HEADERS, SEARCH_CALL } from './helpers/stack.js';
 
 const skip = requirements('Client ID Metadata Documents', ['openssl']);
 const HOSTS = ['clients.test', 'stall.test', 'chatgpt.com', 'outside.test'];
@@ -197,20 +197,18 @@ describe('Client ID Metadata Documents (embedded authorization server)', { skip 
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** alice's tokens for a metadata-document client, through login and consent. */
+  const tokenFor = (
+    clientId: string,
+    redirectUri: string,
+    clientAuthentication?: Parameters<typeof obtainToken>[0]['clientAuthentication'],
+  ) => obtainToken({ issuer, resource: mcp, ...ALICE, clientId, redirectUri, clientAuthentication });
+
   async function search(token: string): Promise<unknown> {
     const res = await fetch(mcp, {
       method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: { name: 'search', arguments: { query: 'chocolate' } },
-      }),
+      headers: { ...JSON_HEADERS, authorization: `Bearer ${token}` },
+      body: JSON.stringify(SEARCH_CALL('chocolate')),
     });
     assert.equal(res.status, 200);
     const body = (await res.json()) as { result?: { content: { text: string }[] } };
@@ -281,27 +279,14 @@ describe('Client ID Metadata Documents (embedded authorization server)', { skip 
         .setExpirationTime('2m')
         .sign(signingKey),
     });
-    const tokens = await obtainToken({
-      issuer,
-      resource: mcp,
-      ...ALICE,
-      clientId,
-      redirectUri: 'https://chatgpt.com/connector/oauth/IbUR3zxyNQ16',
-      clientAuthentication: assertion,
-    });
+    const tokens = await tokenFor(clientId, 'https://chatgpt.com/connector/oauth/IbUR3zxyNQ16', assertion);
     assert.equal(tokens.token_type, 'Bearer');
     const results = (await search(tokens.access_token)) as { results: unknown[] };
     assert.ok(results.results.length > 0);
     assert.ok(fetched.includes('/chatgpt/jwks.json'), 'the assertion was checked against the jwks_uri');
     // Without the assertion the token request is refused: the declared method is enforced.
     await assert.rejects(
-      obtainToken({
-        issuer,
-        resource: mcp,
-        ...ALICE,
-        clientId,
-        redirectUri: 'https://chatgpt.com/connector/oauth/IbUR3zxyNQ16',
-      }),
+      tokenFor(clientId, 'https://chatgpt.com/connector/oauth/IbUR3zxyNQ16'),
       /invalid_client/,
     );
   });
@@ -317,13 +302,7 @@ describe('Client ID Metadata Documents (embedded authorization server)', { skip 
       response_types: ['code'],
       token_endpoint_auth_method: 'none',
     });
-    const tokens = await obtainToken({
-      issuer,
-      resource: mcp,
-      ...ALICE,
-      clientId,
-      redirectUri: 'https://claude.ai/api/mcp/auth_callback',
-    });
+    const tokens = await tokenFor(clientId, 'https://claude.ai/api/mcp/auth_callback');
     assert.ok(tokens.refresh_token, 'refresh_token granted');
     assert.ok(((await search(tokens.access_token)) as { results: unknown[] }).results.length > 0);
   });
@@ -337,13 +316,7 @@ describe('Client ID Metadata Documents (embedded authorization server)', { skip 
       grant_types: ['authorization_code', 'refresh_token'],
       token_endpoint_auth_method: 'none',
     });
-    const tokens = await obtainToken({
-      issuer,
-      resource: mcp,
-      ...ALICE,
-      clientId,
-      redirectUri: 'http://127.0.0.1:54321/',
-    });
+    const tokens = await tokenFor(clientId, 'http://127.0.0.1:54321/');
     assert.ok(((await search(tokens.access_token)) as { results: unknown[] }).results.length > 0);
   });
 
@@ -354,13 +327,7 @@ describe('Client ID Metadata Documents (embedded authorization server)', { skip 
       client_name: 'No method',
       redirect_uris: ['https://claude.ai/api/mcp/auth_callback'],
     });
-    const tokens = await obtainToken({
-      issuer,
-      resource: mcp,
-      ...ALICE,
-      clientId,
-      redirectUri: 'https://claude.ai/api/mcp/auth_callback',
-    });
+    const tokens = await tokenFor(clientId, 'https://claude.ai/api/mcp/auth_callback');
     assert.ok(tokens.access_token);
   });
 

@@ -14,7 +14,7 @@ import { loadIdpConfig } from '../src/idp/config.js';
 import { startAuthorizationServer } from '../src/idp/server.js';
 import { createLogger } from '../src/observability/logger.js';
 import { type EmbeddedStack, startEmbeddedStack } from './helpers/embedded.js';
-import { JSON_HEADERS } from './helpers/stack.js';
+import { JSON_HEADERS, SEARCH_CALL } from './helpers/stack.js';
 
 let s: EmbeddedStack;
 before(async () => {
@@ -335,12 +335,7 @@ describe('tokens', () => {
     const res = await fetch(s.mcpUrl, {
       method: 'POST',
       headers: { ...JSON_HEADERS, authorization: `Bearer ${t.access_token}` },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: { name: 'search', arguments: { query: 'chocolate' } },
-      }),
+      body: JSON.stringify(SEARCH_CALL('chocolate')),
     });
     assert.equal(res.status, 200);
   });

@@ -110,6 +110,14 @@ export const INIT_BODY = (protocolVersion = '2025-11-25') => ({
   params: { protocolVersion, capabilities: {}, clientInfo: { name: 'test', version: '1' } },
 });
 
+/** A JSON-RPC `tools/call` of `search`. */
+export const SEARCH_CALL = (query: string, id = 1) => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'tools/call',
+  params: { name: 'search', arguments: { query } },
+});
+
 /** Reads a JSON-RPC message from a JSON or single-event SSE response. */
 export async function rpcBody(res: Response): Promise<Record<string, unknown>> {
   const text = await res.text();

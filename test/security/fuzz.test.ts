@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { INIT_BODY, JSON_HEADERS, rpcBody, type Stack, startStack } from '../helpers/stack.js';
+import { INIT_BODY, JSON_HEADERS, rpcBody, SEARCH_CALL, type Stack, startStack } from '../helpers/stack.js';
 
 let s: Stack;
 let token: string;
@@ -193,12 +193,7 @@ describe('fuzzing (10,000 requests)', () => {
     const call = await fetch(`${s.base}/mcp`, {
       method: 'POST',
       headers: { ...JSON_HEADERS, authorization: `Bearer ${token}`, 'mcp-protocol-version': '2025-11-25' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 9,
-        method: 'tools/call',
-        params: { name: 'search', arguments: { query: 'chocolate' } },
-      }),
+      body: JSON.stringify(SEARCH_CALL('chocolate', 9)),
     });
     assert.equal(call.status, 200);
     assert.ok(((await rpcBody(call)) as { result: unknown }).result);
