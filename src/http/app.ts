@@ -184,7 +184,7 @@ export function createApp(deps: AppDeps): App {
     });
     res.on('close', () => {
       if (!log.stream) inFlight -= 1;
-      logRequest(x, { route: route.name, quiet: route.quiet, started }, { logger, metrics });
+      logRequest(x, { started, quiet: route.quiet }, { logger, metrics });
     });
     run(route, x).catch((err: unknown) => {
       if (req.destroyed && (err as NodeJS.ErrnoException)?.code === 'ECONNRESET') {

@@ -9,14 +9,14 @@ import { type Exchange, firstHeader } from './exchange.js';
 
 export function logRequest(
   x: Exchange,
-  route: { route: string; quiet?: boolean | undefined; started: bigint },
+  request: { started: bigint; quiet?: boolean | undefined },
   deps: { logger: Logger; metrics: Pick<Metrics, 'requests' | 'duration'> },
 ): void {
   const { req, res, url, log } = x;
-  const durationMs = Number(process.hrtime.bigint() - route.started) / 1e6;
-  deps.metrics.requests.inc({ route: route.route, method: req.method ?? '', status: res.statusCode });
-  deps.metrics.duration.observe({ route: route.route }, durationMs / 1000);
-  if (route.quiet) return; // probes would drown the log
+  const durationMs = Number(process.hrtime.bigint() - request.started) / 1e6;
+  deps.metrics.requests.inc({ route: log.route, method: req.method ?? '', status: res.statusCode });
+  deps.metrics.duration.observe({ route: log.route }, durationMs / 1000);
+  if (request.quiet) return; // probes would drown the log
   const p = log.principal;
   const sessionId = firstHeader(req.headers['mcp-session-id']) ?? (res.getHeader('mcp-session-id') as string);
   deps.logger.info(
@@ -24,7 +24,7 @@ export function logRequest(
       event: 'request',
       method: req.method,
       path: url.pathname.slice(0, 200),
-      route: route.route,
+      route: log.route,
       status: res.statusCode,
       durationMs: Math.round(durationMs * 100) / 100,
       protocolVersion: log.protocolVersion,

@@ -18,6 +18,7 @@
  * `jwks_uri` of a `private_key_jwt` client (ChatGPT's document names one on chatgpt.com).
  */
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { evictOldest } from '../web/maps.js';
 
 /** The hosts of the clients people use: ChatGPT, Claude, VS Code. */
 export const DEFAULT_CIMD_HOSTS: readonly string[] = [
@@ -82,7 +83,7 @@ export function createCimdPolicy(options: CimdPolicyOptions): CimdPolicy {
     const until = failedUntil.get(url);
     if (until !== undefined && until > now()) return;
     failedUntil.set(url, now() + NEGATIVE_CACHE_MS);
-    if (failedUntil.size > 10_000) failedUntil.delete(failedUntil.keys().next().value as string);
+    evictOldest(failedUntil, 10_000);
     options.onRefused?.(url, reason);
   };
   const refuse = (url: string, reason: string): never => {
