@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import {
   ALICE,
   BOB,
@@ -12,14 +13,15 @@ import {
   generateOrders,
   SAMPLE_ORDER_COUNT,
 } from '../src/orders/generate.js';
-import { ftsMatch, ftsTerm } from '../src/orders/query.js';
 import { clampLimit } from '../src/orders/searchDocument.js';
 import { SqliteOrderStore } from '../src/orders/sqlite.js';
+import { orderTerms, stem } from '../src/orders/terms.js';
 import { foldText, MAX_QUERY_TOKENS, queryTokens } from '../src/orders/text.js';
 import { asyncStore, type Order, type OrderStatus } from '../src/orders/types.js';
 
 import { ALL, alice, bob } from './helpers/orderCases.js';
 import { orderStoreContract } from './helpers/orderStoreContract.js';
+import { GOLDEN_QUERIES } from './helpers/searchGolden.js';
 
 function sampleOrders(count = SAMPLE_ORDER_COUNT, seed?: number): Order[] {
   return [...generateOrders(seed === undefined ? { count } : { count, seed })];
@@ -135,14 +137,33 @@ describe('queryTokens', () => {
   });
 });
 
-describe('ftsMatch', () => {
-  test('quotes every token; only the last may be a prefix term', () => {
-    assert.equal(ftsMatch(['red', 'velvet'], 'AND', false), '"red" AND "velvet"');
-    assert.equal(ftsMatch(['red', 'vel'], 'AND', true), '"red" AND "vel"*');
-    assert.equal(ftsMatch(['near', 'a', 'and'], 'OR', true), '"near" OR "a" OR "and"*');
-    assert.equal(ftsMatch(['choc', 'a'], 'AND', true), '"choc" AND "a"', 'no one-character prefix');
-    assert.equal(ftsMatch([], 'OR', true), null);
-    assert.equal(ftsTerm('a"b', false), '"a""b"');
+describe('orderTerms', () => {
+  test('stems and folds words, weighs fields, caps repeats per field', () => {
+    const order: Order = {
+      ...sampleOrders()[0],
+      id: 'ord-100042',
+      customerName: 'Renée Party',
+      customerEmail: 'renee@example.com',
+      items: [
+        { flavour: 'Crème Brûlée', quantity: 6, unitPriceCents: 450 },
+        { flavour: 'Double Chocolate', quantity: 1, unitPriceCents: 395 },
+      ],
+      notes: 'Birthday parties! party party party party, chocolates',
+      status: 'out_for_delivery',
+      deliveryDate: '2026-11-20',
+    } as Order;
+    const { scores, words } = orderTerms(order);
+    // Doubled weights: id 20, flavours 10, name 6, e-mail 4, notes 3, status 2, date 2.
+    assert.equal(scores.get('100042'), 20);
+    assert.equal(scores.get('creme'), 10);
+    assert.equal(scores.get('brule'), 10);
+    assert.equal(scores.get('chocol'), 10 + 3, 'flavour plus "chocolates" in the notes');
+    assert.equal(scores.get('parti'), 6 + 3 * 3, 'name once, notes capped at three');
+    assert.equal(scores.get('deliveri'), 2);
+    assert.equal(scores.get('ord'), undefined, 'the "ord" every id shares is not a term');
+    assert.equal(words.get('parties'), 'parti');
+    assert.equal(words.get('renee'), 'rene');
+    assert.equal(stem('4th'), '4th');
     assert.equal(foldText('Crème BRÛLÉE'), 'creme brulee');
   });
 });
@@ -249,5 +270,62 @@ describe('SqliteOrderStore lifecycle', () => {
     assert.equal(reopened.count(), 0);
     assert.deepEqual(reopened.search('chocolate', ALL, 5), []);
     reopened.close();
+  });
+});
+
+describe('SqliteOrderStore schema upgrade', () => {
+  // test/fixtures/orders-schema-v1.sqlite: 150 generated orders (default seed) written by the
+  // schema-v1 store of commit 227205c (FTS5 index, no stored term scores); docs/architecture.md.
+  const FIXTURE = join(process.cwd(), 'test', 'fixtures', 'orders-schema-v1.sqlite');
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'orders-upgrade-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a schema-v1 file is upgraded in place and searches like a new one', () => {
+    const path = join(dir, 'orders.sqlite');
+    copyFileSync(FIXTURE, path);
+    const raw = new Database(path, { readonly: true });
+    assert.equal(raw.pragma('user_version', { simple: true }), 1);
+    raw.close();
+    assert.throws(
+      () => SqliteOrderStore.open(path, { readonly: true }),
+      /order schema version 1 is older than this build's \(2\); open it once writable/,
+    );
+
+    const upgraded = SqliteOrderStore.open(path);
+    const fresh = SqliteOrderStore.open(':memory:');
+    fresh.insertMany(generateOrders({ count: 150, seed: DEFAULT_SEED }));
+    try {
+      assert.equal(upgraded.count(), 150);
+      for (const viewer of [ALL, alice, bob]) {
+        for (const q of [...GOLDEN_QUERIES, 'ord-100007', 'alice', 'delivered', 'vel']) {
+          assert.deepEqual(
+            upgraded.search(q, viewer, 10),
+            fresh.search(q, viewer, 10),
+            `${q} ${viewer.kind}`,
+          );
+        }
+      }
+      assert.ok(upgraded.search('chocolate', ALL, 10).length > 0);
+      assert.deepEqual(upgraded.get('ord-100007', ALL), fresh.get('ord-100007', ALL));
+    } finally {
+      upgraded.close();
+      fresh.close();
+    }
+    const after = new Database(path, { readonly: true });
+    assert.equal(after.pragma('user_version', { simple: true }), 2);
+    const tables = after
+      .prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table'")
+      .pluck()
+      .all();
+    assert.ok(!tables.includes('orders_fts'), 'the v1 full-text index is dropped');
+    after.close();
+    // Upgraded once: it now opens read-only, and reopening writable changes nothing.
+    const ro = SqliteOrderStore.open(path, { readonly: true });
+    assert.equal(ro.search('red velvet', alice, 5).length > 0, true);
+    ro.close();
+    SqliteOrderStore.open(path).close();
   });
 });

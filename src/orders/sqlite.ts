@@ -1,32 +1,29 @@
 /**
  * SQLite-backed order store (better-sqlite3, synchronous: a {@link SyncOrderStore}).
  *
- * Design, chosen so search can stay fast at a million orders:
- * - `orders` holds the data; `rowid` is the join key, `id` the public key (UNIQUE index), and the
- *   rendered `title` is stored so a search hit needs no JSON parsing.
- * - `orders_fts` is a contentless FTS5 index (`content=''`, so no second copy of the text) keyed by
- *   the same rowid. It indexes the searchable facts (id number, flavours, customer, notes, status,
- *   delivery date) rather than the rendered title, so boilerplate words that every order shares
- *   ("Order", "ord", "cupcakes", "for", "due") do not make every query touch every row. bm25
- *   weights are stored as the table's `rank` config: id number and flavours weigh most.
- * - Search is a few cheap index walks, never a scan of every match. FTS5 walks matches in
- *   descending rowid order (newest first) and stops after {@link RANK_WINDOW} rows, so a query
- *   costs about the same whether a word matches ten orders or half a million. Passes, each only
- *   while fewer than `limit` hits were found: an exact id lookup for number tokens
- *   (`ord-100042`); every word exactly (after stemming and diacritic folding); every word with the
- *   last one as a prefix (the word being typed); any word. Only the last word is ever a prefix
- *   term: a prefix longer than the index's stored prefixes (2-3 chars) merges the document lists
- *   of every matching term, which at a million orders costs ~16 ms for "chocolate"*.
- * - Ranking is done in JavaScript over each pass's window (not bm25: FTS5's bm25 reads the whole
- *   document list of every term to weigh it, ~35 ms for "chocolate" at a million orders): orders
- *   matching more of the words first, then a weighted count of the words in the id number,
- *   flavours, customer, notes, status and delivery date (the bm25 column weights), then newest.
- * - Each row's FTS entry also carries an `owner` token (a hash of the customer's e-mail), so a
- *   customer's search is an FTS intersection over that customer's orders only, rather than
- *   ranking every match in the shop and filtering afterwards. The join on `customer_email` is
- *   still the authoritative visibility check.
- * - User text only reaches MATCH through {@link ftsMatch} (every token quoted); any remaining SQLite error from MATCH
- *   yields an empty result instead of an exception.
+ * Design (schema v2), chosen so a search reads a few short index ranges whatever the data size:
+ * - `orders` holds the data; `rowid` is the join key (newer orders have larger rowids), `id` the
+ *   public key (UNIQUE index), and the rendered `title` is stored so a hit needs no JSON parsing.
+ * - Ranking is precomputed when an order is written (terms.ts): `search_terms` has one row per
+ *   (term, order) with the order's score for that term — the id number and flavours weigh most,
+ *   then customer, notes, status, delivery date. Its key (term, score, order) lists a term's
+ *   orders best first, so the best ten orders for one word are the first ten rows of one range.
+ *   `search_terms_order` answers "this order's score for this term"; `search_terms_owner` lists
+ *   one customer's orders (by a hash of the e-mail) so a customer's search never walks the shop's.
+ *   `search_stats` counts each term's orders; `search_words` maps each folded word to its term,
+ *   for the word being typed (a prefix).
+ * - Search (rank.ts, independent of SQL): passes, each only while fewer than `limit` hits were
+ *   found: an exact id lookup for number tokens (`ord-100042`); every word; every word with the
+ *   last one as a prefix (expanded to the terms of at most {@link MAX_PREFIX_WORDS} words); any
+ *   word. Several words are ranked by the threshold algorithm over their lists, or by reading the
+ *   rarest word's list when it is short. Ranking: more words present first (the "any word" pass),
+ *   then the summed score, then newest.
+ * - A search runs in one read transaction; reads return JSON built by SQLite (one string per
+ *   statement), which costs far less than better-sqlite3 building a JavaScript object per row.
+ * - User text never reaches SQL: it becomes folded, stemmed terms bound as parameters. The
+ *   `customer_email = ?` check on every hit is the authoritative visibility check.
+ * - Schema v1 (an FTS5 index ranked in JavaScript over the newest 200 matches) is upgraded in
+ *   place on the first writable open.
  */
 
 import { createHash } from 'node:crypto';
@@ -35,29 +32,23 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { generateOrders, SAMPLE_ORDER_COUNT } from './generate.js';
 import { orderTitle } from './present.js';
-import { ftsMatch } from './query.js';
+import { memoized, type PostingSource, type Ranked, rankAll, rankAny } from './rank.js';
 import { batches, type OrderColumns, orderFromColumns } from './rows.js';
-import { clampLimit, FIELD_WEIGHTS, idSearchText, RANK_WINDOW, searchFields } from './searchDocument.js';
-import { foldText, MIN_PREFIX_CHARS, queryTokens, WORD_CHAR } from './text.js';
+import { clampLimit } from './searchDocument.js';
+import { orderTerms, stem } from './terms.js';
+import { foldText, MIN_PREFIX_CHARS, queryTokens } from './text.js';
 import type { Order, OrderHit, OrderItem, SyncOrderStore, Viewer } from './types.js';
 
 /** Schema version stored in `PRAGMA user_version`; bump it and add a migration step when the schema changes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** At most this many number tokens of a query are looked up as order ids (`ord-<digits>`). */
 const MAX_ID_LOOKUPS = 4;
 
-/** Columns the user's words are matched against (everything except the internal `owner` column). */
-const USER_COLUMNS = '{ref flavours customer_name customer_email notes status delivery_date}';
+/** A word being typed expands to the terms of at most this many words that start with it (in word order). */
+const MAX_PREFIX_WORDS = 64;
 
-/**
- * bm25 weights, in `orders_fts` column order; `owner` gets 0 so it never affects ranking. Stored
- * as the table's `rank` config by schema v1; search no longer uses bm25 (see the file comment)
- * but ranks with the same column weights (`FIELD_WEIGHTS`, searchDocument.ts).
- */
-const BM25_WEIGHTS = 'bm25(10.0, 5.0, 3.0, 2.0, 1.5, 1.0, 1.0, 0.0)';
-
-const SCHEMA_V1 = `
+const ORDERS_TABLE = `
 CREATE TABLE IF NOT EXISTS orders (
   rowid          INTEGER PRIMARY KEY,
   id             TEXT    NOT NULL UNIQUE,
@@ -74,12 +65,31 @@ CREATE TABLE IF NOT EXISTS orders (
 );
 CREATE INDEX IF NOT EXISTS orders_customer_recent ON orders (customer_email, ordered_at DESC);
 CREATE INDEX IF NOT EXISTS orders_recent ON orders (ordered_at DESC);
-CREATE VIRTUAL TABLE IF NOT EXISTS orders_fts USING fts5(
-  ref, flavours, customer_name, customer_email, notes, status, delivery_date, owner,
-  content = '', contentless_delete = 1, prefix = '2 3',
-  tokenize = 'porter unicode61 remove_diacritics 2'
-);
-INSERT INTO orders_fts (orders_fts, rank) VALUES ('rank', '${BM25_WEIGHTS}');
+`;
+
+/**
+ * Schema v2's search tables (see the file comment). `search_terms` is keyed for walking a term's
+ * orders best first; `search_terms_order` answers "this order's score for this term" (it carries
+ * the key's `score`); `search_terms_owner` walks one customer's orders.
+ */
+const SEARCH_TABLES = `
+CREATE TABLE search_terms (
+  term        TEXT    NOT NULL,
+  score       INTEGER NOT NULL,
+  order_rowid INTEGER NOT NULL,
+  owner       INTEGER NOT NULL,
+  PRIMARY KEY (term, score, order_rowid)
+) WITHOUT ROWID;
+CREATE INDEX search_terms_order ON search_terms (term, order_rowid);
+CREATE INDEX search_terms_owner ON search_terms (owner, term, score, order_rowid);
+CREATE TABLE search_stats (
+  term TEXT    NOT NULL PRIMARY KEY,
+  df   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE search_words (
+  word TEXT NOT NULL PRIMARY KEY,
+  term TEXT NOT NULL
+) WITHOUT ROWID;
 `;
 
 interface OrderRow extends OrderColumns {
@@ -89,98 +99,55 @@ interface OrderRow extends OrderColumns {
 const ORDER_COLUMNS =
   'id, customer_name, customer_email, items_json, total_cents, currency, status, ordered_at, delivery_date, notes';
 
-/** A search hit with its rowid (newer orders have larger rowids). */
+/** A search hit with its rowid. */
 interface HitRow {
   rowid: number;
   id: string;
   title: string;
 }
 
-/** A search candidate: what the JavaScript ranking looks at. */
-interface CandidateRow extends HitRow {
-  notes: string;
-  customerName: string;
-  customerEmail: string;
-  status: string;
-  deliveryDate: string;
-}
-
-const CANDIDATE_COLUMNS =
-  'o.rowid AS rowid, o.id AS id, o.title AS title, o.notes AS notes, o.customer_name AS customerName, ' +
-  'o.customer_email AS customerEmail, o.status AS status, o.delivery_date AS deliveryDate';
-
-/** How many words of the folded `text` start with `root` (a word starts after a non-letter/digit). */
-function countWordPrefix(text: string, root: string): number {
-  let count = 0;
-  for (let at = text.indexOf(root); at >= 0; at = text.indexOf(root, at + 1)) {
-    if (at === 0 || !WORD_CHAR.test(text.charAt(at - 1))) count++;
-  }
-  return count;
-}
-
 /**
- * How a folded query token is compared with folded document words when ranking: numbers as a
- * prefix (`10004` ~ `100042`), words by a crude stem (the first max(4, length - 3) letters, so
- * `parties` ~ `party`, `chocolate` ~ `chocolates`). Ranking only orders rows FTS5 already matched,
- * so an approximate stem is enough.
+ * The number that marks a customer's postings: the first 48 bits of the SHA-256 of the
+ * lower-cased e-mail (a safe integer). Only narrows a walk; `customer_email` is still checked.
  */
-function tokenRoot(token: string): string {
-  const t = foldText(token);
-  if (/^\p{N}+$/u.test(t) || t.length <= 4) return t;
-  return t.slice(0, Math.max(4, t.length - 3));
-}
-
-/** The flavour list of an order title: `Order …: 3 cupcakes (A, B) for …` -> `A, B`. */
-function titleFlavours(title: string): string {
-  const open = title.indexOf('(');
-  const close = title.lastIndexOf(') for ');
-  return open >= 0 && close > open ? title.slice(open + 1, close) : title;
-}
-
-/**
- * Orders candidates best first: more distinct query words present, then a weighted count of
- * word occurrences per field (capped at 3 per field and word), then newest.
- */
-function rankCandidates(rows: readonly CandidateRow[], roots: readonly string[]): CandidateRow[] {
-  const scored = rows.map((row) => {
-    const fields: ReadonlyArray<readonly [number, string]> = [
-      [FIELD_WEIGHTS.ref, idSearchText(row.id)],
-      [FIELD_WEIGHTS.flavours, foldText(titleFlavours(row.title))],
-      [FIELD_WEIGHTS.customerName, foldText(row.customerName)],
-      [FIELD_WEIGHTS.customerEmail, foldText(row.customerEmail)],
-      [FIELD_WEIGHTS.notes, foldText(row.notes)],
-      [FIELD_WEIGHTS.status, row.status.replaceAll('_', ' ')],
-      [FIELD_WEIGHTS.deliveryDate, row.deliveryDate],
-    ];
-    let covered = 0;
-    let score = 0;
-    for (const root of roots) {
-      let found = false;
-      for (const [weight, text] of fields) {
-        const tf = root === '' ? 0 : countWordPrefix(text, root);
-        if (tf > 0) {
-          found = true;
-          score += weight * Math.min(tf, 3);
-        }
-      }
-      if (found) covered++;
-    }
-    return { row, covered, score };
-  });
-  scored.sort((a, b) => b.covered - a.covered || b.score - a.score || b.row.rowid - a.row.rowid);
-  return scored.map((s) => s.row);
-}
-
-/**
- * The FTS token that marks a customer's orders: decimal digits of a SHA-256 prefix of the
- * lower-cased e-mail (digits only, so the porter stemmer leaves it alone).
- */
-export function ownerToken(email: string): string {
-  return createHash('sha256').update(email.toLowerCase()).digest().readBigUInt64BE(0).toString();
+export function ownerKey(email: string): number {
+  return createHash('sha256').update(email.toLowerCase()).digest().readUIntBE(0, 6);
 }
 
 function rowToOrder(row: OrderRow): Order {
   return orderFromColumns(row, JSON.parse(row.items_json) as OrderItem[]);
+}
+
+/** Larger than any score or rowid: where a walk starts. */
+const START = Number.MAX_SAFE_INTEGER;
+
+/** `?, ?, …` (n of them). */
+function placeholders(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
+/** `list` padded with NULLs (which match nothing in `IN`) to the next power of two. */
+function padded<T>(list: readonly T[]): Array<T | null> {
+  const size = 2 ** Math.ceil(Math.log2(Math.max(1, list.length)));
+  return [...list, ...new Array<null>(size - list.length).fill(null)];
+}
+
+/** A statement per LIMIT, each prepared on first use (limits are small integers: a handful of variants). */
+function byLimit<S>(
+  db: Database.Database,
+  sql: (limit: number) => string,
+  shape: (st: Database.Statement) => S,
+) {
+  const prepared = new Map<number, S>();
+  return (limit: number): S => {
+    let st = prepared.get(limit);
+    if (st === undefined) {
+      if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`bad LIMIT ${limit}`);
+      st = shape(db.prepare(sql(limit)));
+      prepared.set(limit, st);
+    }
+    return st;
+  };
 }
 
 /** Every statement the store uses, prepared once per connection. */
@@ -204,20 +171,75 @@ function prepareStatements(db: Database.Database) {
     idOwn: db.prepare<[string, string], HitRow>(
       'SELECT rowid, id, title FROM orders WHERE id = ? AND customer_email = ?',
     ),
-    // The newest RANK_WINDOW matches (FTS5 stops there), then only those rows from `orders`.
-    candidatesAll: db.prepare<[string], CandidateRow>(
-      `SELECT ${CANDIDATE_COLUMNS}
-         FROM (SELECT rowid FROM orders_fts WHERE orders_fts MATCH ?
-                ORDER BY rowid DESC LIMIT ${RANK_WINDOW}) AS f
-         CROSS JOIN orders AS o ON o.rowid = f.rowid`,
+    // Reads return one row of JSON arrays: building a JavaScript object per row costs more than
+    // SQLite's whole index walk, JSON.parse of one string far less. LIMITs are constants (one
+    // statement per limit, prepared on first use): with `LIMIT ?` SQLite's walk costs twice as much.
+    walkAll: byLimit(
+      db,
+      (limit) => `SELECT json_group_array(score), json_group_array(order_rowid) FROM (
+         SELECT score, order_rowid FROM search_terms
+          WHERE term = ? AND (score, order_rowid) < (?, ?)
+          ORDER BY score DESC, order_rowid DESC LIMIT ${limit})`,
+      (st) => st.raw() as Database.Statement<[string, number, number], [string, string]>,
     ),
-    // The MATCH also requires the owner token; customer_email = ? is the authoritative check.
-    candidatesOwn: db.prepare<[string, string], CandidateRow>(
-      `SELECT ${CANDIDATE_COLUMNS}
-         FROM (SELECT rowid FROM orders_fts WHERE orders_fts MATCH ?
-                ORDER BY rowid DESC LIMIT ${RANK_WINDOW}) AS f
-         CROSS JOIN orders AS o ON o.rowid = f.rowid
+    walkOwn: byLimit(
+      db,
+      (limit) => `SELECT json_group_array(score), json_group_array(order_rowid) FROM (
+         SELECT score, order_rowid FROM search_terms INDEXED BY search_terms_owner
+          WHERE owner = ? AND term = ? AND (score, order_rowid) < (?, ?)
+          ORDER BY score DESC, order_rowid DESC LIMIT ${limit})`,
+      (st) => st.raw() as Database.Statement<[number, string, number, number], [string, string]>,
+    ),
+    topHitsAll: byLimit(
+      db,
+      (limit) => `SELECT json_group_array(json_array(p.score, o.rowid, o.id, o.title))
+         FROM (SELECT score, order_rowid FROM search_terms WHERE term = ?
+                ORDER BY score DESC, order_rowid DESC LIMIT ${limit}) AS p
+         CROSS JOIN orders AS o ON o.rowid = p.order_rowid`,
+      (st) => st.pluck() as Database.Statement<[string], string>,
+    ),
+    topHitsOwn: byLimit(
+      db,
+      (limit) => `SELECT json_group_array(json_array(p.score, o.rowid, o.id, o.title))
+         FROM (SELECT score, order_rowid FROM search_terms INDEXED BY search_terms_owner
+                WHERE owner = ? AND term = ? ORDER BY score DESC, order_rowid DESC LIMIT ${limit}) AS p
+         CROSS JOIN orders AS o ON o.rowid = p.order_rowid
         WHERE o.customer_email = ?`,
+      (st) => st.pluck() as Database.Statement<[number, string, string], string>,
+    ),
+    // Lists are bound as `IN (?, ?, …)` padded with NULLs to a power of two (a few statement
+    // variants); json_each() would be parsed again for every outer row.
+    scores: byLimit(
+      db,
+      (key) => {
+        const [terms, rowids] = [key >> 16, key & 0xffff];
+        return `SELECT json_group_array(json_array(term, score, order_rowid))
+           FROM search_terms INDEXED BY search_terms_order
+          WHERE term IN (${placeholders(terms)}) AND order_rowid IN (${placeholders(rowids)})`;
+      },
+      (st) => st.pluck() as Database.Statement<unknown[], string>,
+    ),
+    counts: byLimit(
+      db,
+      (n) => `SELECT json_group_object(term, df) FROM search_stats WHERE term IN (${placeholders(n)})`,
+      (st) => st.pluck() as Database.Statement<unknown[], string>,
+    ),
+    prefixTerms: db
+      .prepare<[string, string, number], string>(
+        'SELECT DISTINCT term FROM (SELECT term FROM search_words WHERE word >= ? AND word < ? LIMIT ?)',
+      )
+      .pluck(),
+    hitsAll: byLimit(
+      db,
+      (n) =>
+        `SELECT json_group_array(json_array(rowid, id, title)) FROM orders WHERE rowid IN (${placeholders(n)})`,
+      (st) => st.pluck() as Database.Statement<unknown[], string>,
+    ),
+    hitsOwn: byLimit(
+      db,
+      (n) => `SELECT json_group_array(json_array(rowid, id, title)) FROM orders
+          WHERE rowid IN (${placeholders(n)}) AND customer_email = ?`,
+      (st) => st.pluck() as Database.Statement<unknown[], string>,
     ),
     insertOrder: readonly
       ? undefined
@@ -226,14 +248,45 @@ function prepareStatements(db: Database.Database) {
              @id, @customerName, @customerEmail, @itemsJson, @totalCents, @currency, @status,
              @orderedAt, @deliveryDate, @notes, @title)`,
         ),
-    insertFts: readonly
-      ? undefined
-      : db.prepare(
-          `INSERT INTO orders_fts
-             (rowid, ref, flavours, customer_name, customer_email, notes, status, delivery_date, owner)
-           VALUES (@rowid, @ref, @flavours, @customerName, @customerEmail, @notes, @status, @deliveryDate, @owner)`,
-        ),
   };
+}
+
+/**
+ * Writes orders' search terms inside the caller's transaction: postings at once, each batch's
+ * words and term counts once per batch ({@link TermWriter.flush}).
+ */
+class TermWriter {
+  private readonly insertTerm: Database.Statement<[string, number, number | bigint, number]>;
+  private readonly insertWord: Database.Statement<[string, string]>;
+  private readonly addCount: Database.Statement<[string, number]>;
+  private readonly words = new Map<string, string>();
+  private readonly counts = new Map<string, number>();
+
+  constructor(db: Database.Database) {
+    this.insertTerm = db.prepare(
+      'INSERT INTO search_terms (term, score, order_rowid, owner) VALUES (?, ?, ?, ?)',
+    );
+    this.insertWord = db.prepare('INSERT OR IGNORE INTO search_words (word, term) VALUES (?, ?)');
+    this.addCount = db.prepare(
+      'INSERT INTO search_stats (term, df) VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET df = df + excluded.df',
+    );
+  }
+
+  add(order: Order, rowid: number | bigint, owner: number): void {
+    const terms = orderTerms(order);
+    for (const [term, score] of terms.scores) {
+      this.insertTerm.run(term, score, rowid, owner);
+      this.counts.set(term, (this.counts.get(term) ?? 0) + 1);
+    }
+    for (const [word, term] of terms.words) this.words.set(word, term);
+  }
+
+  flush(): void {
+    for (const [word, term] of this.words) this.insertWord.run(word, term);
+    for (const [term, n] of this.counts) this.addCount.run(term, n);
+    this.words.clear();
+    this.counts.clear();
+  }
 }
 
 type Statements = ReturnType<typeof prepareStatements>;
@@ -259,16 +312,30 @@ export class SqliteOrderStore implements SyncOrderStore {
   private readonly db: Database.Database;
   private readonly stmts: Statements;
   private readonly insertBatch: (orders: readonly Order[]) => number;
+  /** A search's statements in one read transaction: one snapshot, one lock instead of one per statement. */
+  private readonly searchSnapshot: (query: string, viewer: Viewer, limit: number) => OrderHit[];
 
   private constructor(db: Database.Database) {
     this.db = db;
     this.stmts = prepareStatements(db);
+    const begin = db.prepare('BEGIN');
+    const commit = db.prepare('COMMIT');
+    // better-sqlite3's db.transaction() wrapper costs several times a bare BEGIN/COMMIT pair.
+    this.searchSnapshot = (query, viewer, limit) => {
+      if (db.inTransaction) return this.searchNow(query, viewer, limit);
+      begin.run();
+      try {
+        return this.searchNow(query, viewer, limit);
+      } finally {
+        commit.run();
+      }
+    };
     this.insertBatch = db.transaction((orders: readonly Order[]) => {
-      const { insertOrder, insertFts } = this.stmts;
-      if (!insertOrder || !insertFts) throw new Error('order store is read-only');
+      const { insertOrder } = this.stmts;
+      if (!insertOrder) throw new Error('order store is read-only');
+      const terms = new TermWriter(db);
       for (const order of orders) {
         const customerEmail = order.customerEmail.toLowerCase();
-        const title = orderTitle(order);
         const info = insertOrder.run({
           id: order.id,
           customerName: order.customerName,
@@ -280,14 +347,11 @@ export class SqliteOrderStore implements SyncOrderStore {
           orderedAt: order.orderedAt,
           deliveryDate: order.deliveryDate,
           notes: order.notes,
-          title,
+          title: orderTitle(order),
         });
-        insertFts.run({
-          rowid: info.lastInsertRowid,
-          ...searchFields(order),
-          owner: ownerToken(customerEmail),
-        });
+        terms.add(order, info.lastInsertRowid, ownerKey(customerEmail));
       }
+      terms.flush();
       return orders.length;
     });
   }
@@ -314,12 +378,16 @@ export class SqliteOrderStore implements SyncOrderStore {
         );
       }
       if (version < SCHEMA_VERSION) {
+        if (readonly && version === 0) {
+          throw new Error(`${path}: no order schema (version 0); generate it with npm run data:generate`);
+        }
         if (readonly) {
           throw new Error(
-            `${path}: no order schema (version ${version}); generate it with npm run data:generate`,
+            `${path}: order schema version ${version} is older than this build's (${SCHEMA_VERSION}); ` +
+              'open it once writable to upgrade it in place (npm start does), or regenerate it with npm run data:generate',
           );
         }
-        migrate(db, version);
+        migrate(db);
       }
       return new SqliteOrderStore(db);
     } catch (err) {
@@ -348,10 +416,9 @@ export class SqliteOrderStore implements SyncOrderStore {
   }
 
   /**
-   * Compacts the full-text index and refreshes query-planner statistics; worth running once after a bulk load.
+   * Refreshes query-planner statistics; worth running once after a bulk load.
    */
   optimize(): void {
-    this.db.exec("INSERT INTO orders_fts (orders_fts) VALUES ('optimize')");
     this.db.pragma('optimize');
   }
 
@@ -360,6 +427,10 @@ export class SqliteOrderStore implements SyncOrderStore {
    * most recent orders. Never throws on user input.
    */
   search(query: string, viewer: Viewer, limit: number): OrderHit[] {
+    return this.searchSnapshot(query, viewer, limit);
+  }
+
+  private searchNow(query: string, viewer: Viewer, limit: number): OrderHit[] {
     if (viewer.kind === 'none') return [];
     const n = clampLimit(limit);
     const tokens = queryTokens(typeof query === 'string' ? query : '');
@@ -368,10 +439,10 @@ export class SqliteOrderStore implements SyncOrderStore {
       return email === undefined ? this.stmts.recentAll.all(n) : this.stmts.recentOwn.all(email, n);
     }
     const hits: OrderHit[] = [];
-    const seen = new Set<string>();
+    const seen = new Set<number>();
     const add = (row: HitRow): void => {
-      if (hits.length < n && !seen.has(row.id)) {
-        seen.add(row.id);
+      if (hits.length < n && !seen.has(row.rowid)) {
+        seen.add(row.rowid);
         hits.push({ id: row.id, title: row.title });
       }
     };
@@ -381,32 +452,93 @@ export class SqliteOrderStore implements SyncOrderStore {
       const row = email === undefined ? this.stmts.idAll.get(id) : this.stmts.idOwn.get(id, email);
       if (row !== undefined) add(row);
     }
-    // 2. Full-text passes, cheapest and most precise first, each only while hits are missing.
-    const last = tokens[tokens.length - 1] ?? '';
-    const prefix = [...last].length >= MIN_PREFIX_CHARS;
-    const passes: Array<['AND' | 'OR', boolean]> = [['AND', false]];
-    if (prefix) passes.push(['AND', true]);
-    if (tokens.length > 1) passes.push(['OR', prefix]);
-    const roots = tokens.map(tokenRoot);
-    for (const [op, prefixLast] of passes) {
-      if (hits.length >= n) break;
-      const match = ftsMatch(tokens, op, prefixLast);
-      if (match === null) break;
-      for (const row of rankCandidates(this.candidates(match, email), roots)) add(row);
-    }
+    // 2. Ranked passes, most precise first, each only while hits are missing: every word; every
+    //    word with the last one as a prefix (the word being typed); any word.
+    const words = tokens.map(foldText);
+    const exact = words.map((w) => [stem(w)]);
+    const source = memoized(this.source(email));
+    const addRanked = (ranked: readonly Ranked[]): void => {
+      for (const row of this.hitRows(
+        ranked.map((r) => r.rowid),
+        email,
+      ))
+        add(row);
+    };
+    const single = exact.length === 1 ? exact[0]?.[0] : undefined;
+    if (single !== undefined) for (const row of this.topHits(single, n + seen.size, email)) add(row);
+    else addRanked(rankAll(source, exact, n + seen.size));
+    if (hits.length >= n) return hits;
+    const last = words[words.length - 1] ?? '';
+    const typed =
+      [...last].length >= MIN_PREFIX_CHARS ? [...exact.slice(0, -1), this.prefixGroup(last)] : undefined;
+    if (typed !== undefined) addRanked(rankAll(source, typed, n + seen.size));
+    if (hits.length < n && words.length > 1) addRanked(rankAny(source, typed ?? exact, n + seen.size));
     return hits;
   }
 
-  /** The newest {@link RANK_WINDOW} orders the viewer may see that match `fts`; [] on any SQLite error. */
-  private candidates(fts: string, email: string | undefined): CandidateRow[] {
-    const userMatch = `${USER_COLUMNS} : (${fts})`;
-    try {
-      if (email === undefined) return this.stmts.candidatesAll.all(userMatch);
-      return this.stmts.candidatesOwn.all(`owner : "${ownerToken(email)}" AND (${userMatch})`, email);
-    } catch (err) {
-      if (err instanceof Database.SqliteError) return [];
-      throw err;
-    }
+  /** The first `k` orders of one term's list as hits (one statement; the common one-word search). */
+  private topHits(term: string, k: number, email: string | undefined): HitRow[] {
+    const json =
+      email === undefined
+        ? this.stmts.topHitsAll(k).get(term)
+        : this.stmts.topHitsOwn(k).get(ownerKey(email), term, email);
+    const rows = JSON.parse(json ?? '[]') as Array<[number, number, string, string]>;
+    rows.sort((a, b) => b[0] - a[0] || b[1] - a[1]);
+    return rows.map(([, rowid, id, title]) => ({ rowid, id, title }));
+  }
+
+  /** The terms of the words that start with `prefix` (folded), its own term included. */
+  private prefixGroup(prefix: string): string[] {
+    const chars = [...prefix];
+    const lastChar = chars.pop() ?? '';
+    const upper = chars.join('') + String.fromCodePoint((lastChar.codePointAt(0) ?? 0) + 1);
+    const terms = new Set(this.stmts.prefixTerms.all(prefix, upper, MAX_PREFIX_WORDS));
+    terms.add(stem(prefix));
+    return [...terms];
+  }
+
+  /** Postings of every order (staff) or of one customer's orders. */
+  private source(email: string | undefined): PostingSource {
+    const { walkAll, walkOwn, scores, counts } = this.stmts;
+    const owner = email === undefined ? undefined : ownerKey(email);
+    return {
+      walk: (term, after, limit) => {
+        const from = [after?.score ?? START, after?.rowid ?? START] as const;
+        const row =
+          owner === undefined ? walkAll(limit).get(term, ...from) : walkOwn(limit).get(owner, term, ...from);
+        if (row === undefined) return [];
+        const score = JSON.parse(row[0]) as number[];
+        return (JSON.parse(row[1]) as number[]).map((rowid, i) => ({ score: score[i] ?? 0, rowid }));
+      },
+      scores: (rowids, terms) => {
+        if (rowids.length === 0 || terms.length === 0) return [];
+        const [t, r] = [padded(terms), padded(rowids)];
+        const rows = JSON.parse(scores((t.length << 16) | r.length).get(...t, ...r) ?? '[]') as Array<
+          [string, number, number]
+        >;
+        return rows.map(([term, score, rowid]) => ({ term, score, rowid }));
+      },
+      // Staff see every order; for a customer the shop-wide count is an upper bound, which is all
+      // rankAll needs to pick the rarest list.
+      counts: (terms) => {
+        const list = padded(terms);
+        const json = counts(list.length).get(...list);
+        return new Map(Object.entries(JSON.parse(json ?? '{}') as Record<string, number>));
+      },
+    };
+  }
+
+  /** The hits for ranked rowids, in rank order; a customer's only if theirs (the authoritative check). */
+  private hitRows(rowids: readonly number[], email: string | undefined): HitRow[] {
+    if (rowids.length === 0) return [];
+    const list = padded(rowids);
+    const json =
+      email === undefined
+        ? this.stmts.hitsAll(list.length).get(...list)
+        : this.stmts.hitsOwn(list.length).get(...list, email);
+    const rows = JSON.parse(json ?? '[]') as Array<[number, string, string]>;
+    const byRowid = new Map(rows.map(([rowid, id, title]) => [rowid, { rowid, id, title }]));
+    return rowids.flatMap((r) => byRowid.get(r) ?? []);
   }
 
   /**
@@ -449,10 +581,35 @@ export class SqliteOrderStore implements SyncOrderStore {
   }
 }
 
-/** Brings a writable database from `from` up to {@link SCHEMA_VERSION} in one transaction. */
-function migrate(db: Database.Database, from: number): void {
+/**
+ * Schema v1 → v2: schema v1 searched a contentless FTS5 table (`orders_fts`) and ranked the newest
+ * 200 matches in JavaScript; v2 stores each order's term scores. The terms are computed from the
+ * stored orders, so the upgrade needs nothing but the file.
+ */
+function upgradeV1(db: Database.Database): void {
+  db.exec('DROP TABLE IF EXISTS orders_fts');
+  db.exec(SEARCH_TABLES);
+  const terms = new TermWriter(db);
+  // In pages: better-sqlite3 cannot write while a statement is being iterated.
+  const page = db.prepare<[number], OrderRow & { rowid: number }>(
+    `SELECT rowid, ${ORDER_COLUMNS} FROM orders WHERE rowid > ? ORDER BY rowid LIMIT 5000`,
+  );
+  for (let rows = page.all(0); rows.length > 0; rows = page.all(rows.at(-1)?.rowid ?? Infinity)) {
+    for (const row of rows) terms.add(rowToOrder(row), row.rowid, ownerKey(row.customer_email));
+    terms.flush();
+  }
+}
+
+/**
+ * Brings a writable database up to {@link SCHEMA_VERSION} in one write transaction. The version
+ * is read again inside it: another process opening the same file may have upgraded it meanwhile.
+ */
+function migrate(db: Database.Database): void {
   db.transaction(() => {
-    if (from < 1) db.exec(SCHEMA_V1);
+    const from = db.pragma('user_version', { simple: true }) as number;
+    if (from >= SCHEMA_VERSION) return;
+    if (from < 1) db.exec(ORDERS_TABLE + SEARCH_TABLES);
+    else if (from === 1) upgradeV1(db);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  })();
+  }).immediate();
 }
