@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
   EXHAUSTIVE_LIST,
+  memoized,
   type Posting,
   type PostingSource,
   type Ranked,
@@ -169,6 +170,23 @@ describe('rankAll', () => {
     );
     assert.deepEqual(rankAll(source, [['chocol'], ['xyzzy']], 10), []);
     assert.ok(source.read <= 16, `read ${source.read} postings`);
+  });
+});
+
+describe('memoized', () => {
+  test("a search's later passes see the same postings as its first", () => {
+    // The store runs up to three rankings over one memoized source; a ranking must not consume
+    // the remembered pages (a cursor once reversed and popped them in place).
+    fc.assert(
+      fc.property(arbIndex, fc.integer({ min: 1, max: 20 }), (index, k) => {
+        const groups = [...index.keys()].map((t) => [t]);
+        const source = memoized(memorySource(index));
+        const first = rankAll(source, groups, k);
+        assert.deepEqual(rankAll(source, groups, k), first);
+        assert.deepEqual(rankAll(source, groups.slice(0, 1), k), bruteAll(index, groups.slice(0, 1), k));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
