@@ -99,6 +99,13 @@ CREATE INDEX IF NOT EXISTS orders_customer_recent ON orders (customer_email, ord
 CREATE INDEX IF NOT EXISTS orders_search ON orders USING gin (search);
 `,
   },
+  {
+    version: 2,
+    name: "a customer's orders newest first, for their searches",
+    // Without it a customer's search walked the whole table backwards (the primary key) and
+    // filtered on the e-mail: 42,000 rows read for Alice's "red velvet" at 100,000 orders.
+    sql: 'CREATE INDEX IF NOT EXISTS orders_customer_seq ON orders (customer_email, seq DESC);',
+  },
 ];
 
 /** The newest schema version this build knows. */
@@ -190,6 +197,28 @@ function isInputError(err: unknown): boolean {
 /** Strings PostgreSQL cannot take as text parameters (NUL) or that cannot match anything. */
 function unusableText(s: string, max: number): boolean {
   return s.length === 0 || s.length > max || s.includes('\u0000');
+}
+
+/**
+ * The SQL a search runs (`undefined`: nothing can match, no query needed). Exported for
+ * `bench/postgres.ts --explain`.
+ */
+export function searchStatement(
+  query: string,
+  viewer: Viewer,
+  limit: number,
+): { text: string; values: unknown[] } | undefined {
+  if (viewer.kind === 'none') return undefined;
+  const n = clampLimit(limit);
+  const email = viewer.kind === 'customer' ? String(viewer.email).toLowerCase() : undefined;
+  if (email !== undefined && unusableText(email, 1000)) return undefined;
+  const tsq = toTsQuery(query);
+  if (tsq === null)
+    return email === undefined ? { text: RECENT_ALL, values: [n] } : { text: RECENT_OWN, values: [n, email] };
+  if (tsq === '') return undefined;
+  return email === undefined
+    ? { text: SEARCH_ALL, values: [tsq, n] }
+    : { text: SEARCH_OWN, values: [tsq, n, email] };
 }
 
 /**
@@ -373,24 +402,10 @@ export class PostgresOrderStore implements OrderStore {
    * most recent orders. Never throws on user input.
    */
   async search(query: string, viewer: Viewer, limit: number): Promise<OrderHit[]> {
-    if (viewer.kind === 'none') return [];
-    const n = clampLimit(limit);
-    const email = viewer.kind === 'customer' ? String(viewer.email).toLowerCase() : undefined;
-    if (email !== undefined && unusableText(email, 1000)) return [];
-    const tsq = toTsQuery(query);
+    const statement = searchStatement(query, viewer, limit);
+    if (statement === undefined) return [];
     try {
-      if (tsq === null) {
-        const r =
-          email === undefined
-            ? await this.pool.query<OrderHit>(RECENT_ALL, [n])
-            : await this.pool.query<OrderHit>(RECENT_OWN, [n, email]);
-        return r.rows;
-      }
-      if (tsq === '') return [];
-      const r =
-        email === undefined
-          ? await this.pool.query<OrderHit>(SEARCH_ALL, [tsq, n])
-          : await this.pool.query<OrderHit>(SEARCH_OWN, [tsq, n, email]);
+      const r = await this.pool.query<OrderHit>(statement.text, statement.values);
       return r.rows.map((row) => ({ id: row.id, title: row.title }));
     } catch (err) {
       if (isInputError(err)) return [];
