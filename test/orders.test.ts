@@ -226,6 +226,21 @@ describe('SqliteOrderStore search passes', () => {
     }
   });
 
+  test('32 common words (the query cap) rank without error, within the limit', () => {
+    const words = [...new Set(FLAVOUR_NAMES.flatMap((f) => f.toLowerCase().split(/[^a-z]+/)))].filter(
+      (w) => w.length > 2,
+    );
+    assert.ok(words.length >= MAX_QUERY_TOKENS, `${words.length} distinct flavour words`);
+    const query = `${words.slice(0, MAX_QUERY_TOKENS - 1).join(' ')} c`;
+    for (const viewer of [ALL, alice]) {
+      for (const limit of [1, 10, 50]) {
+        const hits = store.search(query, viewer, limit);
+        assert.ok(hits.length > 0 && hits.length <= limit, `${hits.length} hits for limit ${limit}`);
+        assert.equal(new Set(hits.map((h) => h.id)).size, hits.length);
+      }
+    }
+  });
+
   test('limit: NaN gives the default page size', () => {
     assert.equal(clampLimit(Number.NaN), 10);
   });

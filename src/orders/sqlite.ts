@@ -32,7 +32,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { generateOrders, SAMPLE_ORDER_COUNT } from './generate.js';
 import { orderTitle } from './present.js';
-import { memoized, type PostingSource, type Ranked, rankAll, rankAny } from './rank.js';
+import { memoized, type PostingSource, type Ranked, rankAll, rankAny, type TermScore } from './rank.js';
 import { batches, type OrderColumns, orderFromColumns } from './rows.js';
 import { clampLimit } from './searchDocument.js';
 import { orderTerms, stem } from './terms.js';
@@ -120,6 +120,17 @@ function rowToOrder(row: OrderRow): Order {
 
 /** Larger than any score or rowid: where a walk starts. */
 const START = Number.MAX_SAFE_INTEGER;
+
+/** At most this many rowids, and this many terms, are bound in one statement (SQLite allows 32,766 parameters). */
+const MAX_BOUND_ROWIDS = 512;
+const MAX_BOUND_TERMS = 128;
+
+/** `list` in consecutive pieces of at most `size` (none for an empty list). */
+function slices<T>(list: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
 
 /** `?, ?, …` (n of them). */
 function placeholders(n: number): string {
@@ -511,19 +522,29 @@ export class SqliteOrderStore implements SyncOrderStore {
         return (JSON.parse(row[1]) as number[]).map((rowid, i) => ({ score: score[i] ?? 0, rowid }));
       },
       scores: (rowids, terms) => {
-        if (rowids.length === 0 || terms.length === 0) return [];
-        const [t, r] = [padded(terms), padded(rowids)];
-        const rows = JSON.parse(scores((t.length << 16) | r.length).get(...t, ...r) ?? '[]') as Array<
-          [string, number, number]
-        >;
-        return rows.map(([term, score, rowid]) => ({ term, score, rowid }));
+        const out: TermScore[] = [];
+        for (const r of slices(rowids, MAX_BOUND_ROWIDS)) {
+          for (const t of slices(terms, MAX_BOUND_TERMS)) {
+            const [pt, pr] = [padded(t), padded(r)];
+            const json = scores((pt.length << 16) | pr.length).get(...pt, ...pr);
+            for (const [term, score, rowid] of JSON.parse(json ?? '[]') as Array<[string, number, number]>) {
+              out.push({ term, score, rowid });
+            }
+          }
+        }
+        return out;
       },
       // Staff see every order; for a customer the shop-wide count is an upper bound, which is all
       // rankAll needs to pick the rarest list.
       counts: (terms) => {
-        const list = padded(terms);
-        const json = counts(list.length).get(...list);
-        return new Map(Object.entries(JSON.parse(json ?? '{}') as Record<string, number>));
+        const out = new Map<string, number>();
+        for (const t of slices(terms, MAX_BOUND_TERMS)) {
+          const list = padded(t);
+          const json = counts(list.length).get(...list);
+          for (const [term, n] of Object.entries(JSON.parse(json ?? '{}') as Record<string, number>))
+            out.set(term, n);
+        }
+        return out;
       },
     };
   }
