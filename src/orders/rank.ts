@@ -9,9 +9,10 @@
  * - {@link rankAll}: orders having every group, by total, then newest. It is Fagin's threshold
  *   algorithm: walk every group's list in order, look up each newly seen order's scores, and stop
  *   as soon as no order not yet seen can rank above the k-th found (its total is at most the sum
- *   of the lists' current scores). With one group it is the first k postings. When the first step
- *   does not settle it and the rarest group has at most {@link EXHAUSTIVE_LIST} orders, the rest
- *   of that list is read instead (every answer is in it). The walk reads at
+ *   of the lists' current scores). With one group it is the first k postings. The term counts
+ *   come first: a group no order has means no answer; when the rarest group has at most
+ *   {@link SHORT_LIST} orders its whole list is read at once (every answer is in it), and at most
+ *   {@link EXHAUSTIVE_LIST} when a first threshold step did not settle the ranking. The walk reads at
  *   most {@link MAX_POSTINGS} postings; past that the best found so far is returned (a pathological
  *   query, e.g. two very common words that almost never occur together, at a million orders).
  * - {@link rankAny}: orders having any group, by how many groups they have, then total, then
@@ -68,9 +69,11 @@ export function memoized(source: PostingSource): PostingSource {
 
 /**
  * When the rarest group has at most this many orders, {@link rankAll} reads its whole list and
- * looks up the other groups' scores for those orders instead of walking every list.
+ * looks up the other groups' scores for those orders, at once ({@link SHORT_LIST}) or when a
+ * first threshold step did not settle the ranking.
  */
 export const EXHAUSTIVE_LIST = 256;
+export const SHORT_LIST = 64;
 
 /** The most postings one ranking reads. */
 export const MAX_POSTINGS = 20_000;
@@ -237,6 +240,15 @@ export function rankAll(source: PostingSource, groups: readonly (readonly string
     found.sort(byTotal);
     if (found.length > k) found.length = k;
   };
+  const counts = source.counts(groups.flat());
+  const sizes = groups.map((terms) => terms.reduce((n, t) => n + (counts.get(t) ?? 0), 0));
+  const rarest = sizes.indexOf(Math.min(...sizes));
+  const rarestSize = sizes[rarest] ?? 0;
+  if (rarestSize === 0) return [];
+  if (rarestSize <= SHORT_LIST) {
+    readList(source, groups[rarest] ?? [], rarest, counts, board, keep);
+    return found;
+  }
   for (let step = 0; ; step++) {
     const size = CHUNKS[Math.min(step, CHUNKS.length - 1)] as number;
     const fresh: number[] = [];
@@ -255,33 +267,32 @@ export function rankAll(source: PostingSource, groups: readonly (readonly string
     const kth = found[k - 1];
     if (kth !== undefined && (kth.total > bound || (kth.total === bound && kth.rowid > oldest))) break;
     if (read.n >= MAX_POSTINGS) break;
-    if (step === 0 && readRarest(source, groups, board, keep)) break;
+    if (step === 0 && rarestSize <= EXHAUSTIVE_LIST) {
+      readList(source, groups[rarest] ?? [], rarest, counts, board, keep);
+      break;
+    }
   }
   return found;
 }
 
 /**
- * After a first step that did not settle the ranking: when the rarest group has at most
- * {@link EXHAUSTIVE_LIST} orders, every order having every group is in its list, so read the
- * rest of that list and look up the other groups for those orders. False when no list is small.
+ * Every order having every group is in the rarest group's list: reads all of it (group `g`,
+ * `terms`) and looks up the other groups' scores for those orders.
  */
-function readRarest(
+function readList(
   source: PostingSource,
-  groups: readonly (readonly string[])[],
+  terms: readonly string[],
+  g: number,
+  counts: ReadonlyMap<string, number>,
   board: Scoreboard,
   keep: (ranked: readonly Ranked[]) => void,
-): boolean {
-  const counts = source.counts(groups.flat());
-  const sizes = groups.map((terms) => terms.reduce((n, t) => n + (counts.get(t) ?? 0), 0));
-  const rarest = sizes.indexOf(Math.min(...sizes));
-  if ((sizes[rarest] ?? 0) > EXHAUSTIVE_LIST) return false;
+): void {
   const fresh: number[] = [];
-  for (const term of groups[rarest] ?? []) {
+  for (const term of terms) {
     const n = counts.get(term) ?? 0;
-    if (n > 0) for (const p of source.walk(term, undefined, n)) if (board.saw(rarest, p)) fresh.push(p.rowid);
+    if (n > 0) for (const p of source.walk(term, undefined, n)) if (board.saw(g, p)) fresh.push(p.rowid);
   }
   keep(board.rank(source, fresh));
-  return true;
 }
 
 /**
