@@ -31,6 +31,13 @@ const META = {
   'io.modelcontextprotocol/clientCapabilities': {},
 };
 
+/** The server's V8 heap in use (prom-client's default `nodejs_heap_size_used_bytes`), in MiB. */
+async function heapUsedMiB(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const m = /^nodejs_heap_size_used_bytes (\d+(?:\.\d+)?)/m.exec(text);
+  return Math.round(Number(m?.[1] ?? Number.NaN) / 2 ** 20);
+}
+
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Math.round(Number(m?.[1] ?? 0) / 1024);
@@ -64,6 +71,7 @@ async function main(): Promise<void> {
     const counts: Record<string, number> = {};
     const errors: Record<string, number> = {};
     const latencies: number[] = [];
+    const byKind: Record<string, number[]> = {};
     let measuring = false;
     let stop = false;
     const bump = (m: Record<string, number>, k: string) => {
@@ -76,7 +84,11 @@ async function main(): Promise<void> {
         await fn();
         if (measuring) {
           bump(counts, kind);
-          latencies.push(performance.now() - t0);
+          const ms = performance.now() - t0;
+          latencies.push(ms);
+          const list = byKind[kind] ?? [];
+          list.push(ms);
+          byKind[kind] = list;
         }
       } catch (err) {
         if (measuring) bump(errors, `${kind}: ${(err as Error).message.slice(0, 80)}`);
@@ -227,6 +239,7 @@ async function main(): Promise<void> {
     );
     await new Promise((r) => setTimeout(r, WARMUP * 1000));
     const rssWarm = rssMiB(serverPid);
+    const heapWarm = await heapUsedMiB(base);
     measuring = true;
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, SECONDS * 1000));
@@ -236,6 +249,7 @@ async function main(): Promise<void> {
     await Promise.all(clients);
     await new Promise((r) => setTimeout(r, 2000));
     const rssAfter = rssMiB(serverPid);
+    const heapAfter = await heapUsedMiB(base);
 
     latencies.sort((a, b) => a - b);
     const pct = (p: number) =>
@@ -249,9 +263,15 @@ async function main(): Promise<void> {
     console.log(
       `latency per operation (ms): p50 ${pct(50)}, p95 ${pct(95)}, p99 ${pct(99)}, max ${pct(100)}`,
     );
+    const kinds = Object.entries(byKind).map(([kind, ms]) => {
+      ms.sort((a, b) => a - b);
+      return `${kind} ${(ms[Math.floor(ms.length / 2)] ?? 0).toFixed(0)}/${(ms[Math.floor(0.95 * ms.length)] ?? 0).toFixed(0)}`;
+    });
+    console.log(`p50/p95 ms by operation: ${kinds.join(', ')}`);
     console.log(`errors: ${failed}${failed ? ` ${JSON.stringify(errors)}` : ''}`);
     console.log(
-      `server RSS: ${rssWarm} MiB after warm-up, ${rssAfter} MiB after the run (${(growth * 100).toFixed(1)} %)`,
+      `server RSS: ${rssWarm} MiB after warm-up, ${rssAfter} MiB after the run (${(growth * 100).toFixed(1)} %); ` +
+        `V8 heap in use: ${heapWarm} → ${heapAfter} MiB`,
     );
     const ok = failed === 0 && growth <= 0.2;
     console.log(ok ? 'soak: PASS (zero errors, RSS within 20 %)' : 'soak: FAIL');
