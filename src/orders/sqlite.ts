@@ -172,22 +172,34 @@ function prepareStatements(db: Database.Database) {
     getOwn: db.prepare<[string, string], OrderRow>(
       `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = ? AND customer_email = ?`,
     ),
-    recentAll: db.prepare<[number], OrderHit>(
-      'SELECT id, title FROM orders ORDER BY ordered_at DESC, rowid DESC LIMIT ?',
+    recentAll: byLimit(
+      db,
+      (n) => `SELECT json_group_array(json_object('id', id, 'title', title)
+                                ORDER BY ordered_at DESC, rowid DESC)
+         FROM (SELECT id, title, ordered_at, rowid FROM orders
+                ORDER BY ordered_at DESC, rowid DESC LIMIT ${n})`,
+      (st) => st.pluck() as Database.Statement<[], string>,
     ),
-    recentOwn: db.prepare<[string, number], OrderHit>(
-      'SELECT id, title FROM orders WHERE customer_email = ? ORDER BY ordered_at DESC, rowid DESC LIMIT ?',
+    recentOwn: byLimit(
+      db,
+      (n) => `SELECT json_group_array(json_object('id', id, 'title', title)
+                                ORDER BY ordered_at DESC, rowid DESC)
+         FROM (SELECT id, title, ordered_at, rowid FROM orders WHERE customer_email = ?
+                ORDER BY ordered_at DESC, rowid DESC LIMIT ${n})`,
+      (st) => st.pluck() as Database.Statement<[string], string>,
     ),
     idAll: db.prepare<[string], HitRow>('SELECT rowid, id, title FROM orders WHERE id = ?'),
     idOwn: db.prepare<[string, string], HitRow>(
       'SELECT rowid, id, title FROM orders WHERE id = ? AND customer_email = ?',
     ),
     // Reads return one row of JSON arrays: building a JavaScript object per row costs more than
-    // SQLite's whole index walk, JSON.parse of one string far less. LIMITs are constants (one
+    // SQLite's whole index walk, JSON.parse of one string far less. (An aggregate's ORDER BY
+    // keeps the walk's order, which SQL does not otherwise promise for an aggregate.) LIMITs are constants (one
     // statement per limit, prepared on first use): with `LIMIT ?` SQLite's walk costs twice as much.
     walkAll: byLimit(
       db,
-      (limit) => `SELECT json_group_array(score), json_group_array(order_rowid) FROM (
+      (limit) => `SELECT json_group_array(score ORDER BY score DESC, order_rowid DESC),
+              json_group_array(order_rowid ORDER BY score DESC, order_rowid DESC) FROM (
          SELECT score, order_rowid FROM search_terms
           WHERE term = ? AND (score, order_rowid) < (?, ?)
           ORDER BY score DESC, order_rowid DESC LIMIT ${limit})`,
@@ -195,7 +207,8 @@ function prepareStatements(db: Database.Database) {
     ),
     walkOwn: byLimit(
       db,
-      (limit) => `SELECT json_group_array(score), json_group_array(order_rowid) FROM (
+      (limit) => `SELECT json_group_array(score ORDER BY score DESC, order_rowid DESC),
+              json_group_array(order_rowid ORDER BY score DESC, order_rowid DESC) FROM (
          SELECT score, order_rowid FROM search_terms INDEXED BY search_terms_owner
           WHERE owner = ? AND term = ? AND (score, order_rowid) < (?, ?)
           ORDER BY score DESC, order_rowid DESC LIMIT ${limit})`,
@@ -236,8 +249,9 @@ function prepareStatements(db: Database.Database) {
       (st) => st.pluck() as Database.Statement<unknown[], string>,
     ),
     prefixTerms: db
-      .prepare<[string, string, number], string>(
-        'SELECT DISTINCT term FROM (SELECT term FROM search_words WHERE word >= ? AND word < ? LIMIT ?)',
+      .prepare<[string, string], string>(
+        `SELECT json_group_array(term) FROM (
+           SELECT term FROM search_words WHERE word >= ? AND word < ? LIMIT ${MAX_PREFIX_WORDS})`,
       )
       .pluck(),
     hitsAll: byLimit(
@@ -447,7 +461,8 @@ export class SqliteOrderStore implements SyncOrderStore {
     const tokens = queryTokens(typeof query === 'string' ? query : '');
     const email = viewer.kind === 'customer' ? viewer.email.toLowerCase() : undefined;
     if (tokens.length === 0) {
-      return email === undefined ? this.stmts.recentAll.all(n) : this.stmts.recentOwn.all(email, n);
+      const json = email === undefined ? this.stmts.recentAll(n).get() : this.stmts.recentOwn(n).get(email);
+      return JSON.parse(json ?? '[]') as OrderHit[];
     }
     const hits: OrderHit[] = [];
     const seen = new Set<number>();
@@ -503,7 +518,7 @@ export class SqliteOrderStore implements SyncOrderStore {
     const chars = [...prefix];
     const lastChar = chars.pop() ?? '';
     const upper = chars.join('') + String.fromCodePoint((lastChar.codePointAt(0) ?? 0) + 1);
-    const terms = new Set(this.stmts.prefixTerms.all(prefix, upper, MAX_PREFIX_WORDS));
+    const terms = new Set(JSON.parse(this.stmts.prefixTerms.get(prefix, upper) ?? '[]') as string[]);
     terms.add(stem(prefix));
     return [...terms];
   }
