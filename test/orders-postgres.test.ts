@@ -8,10 +8,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { FIRST_ORDER_NUMBER, generateOrders, SAMPLE_ORDER_COUNT } from '../src/orders/generate.js';
+import { generateOrders, SAMPLE_ORDER_COUNT } from '../src/orders/generate.js';
 import { MIGRATIONS_TABLE, PostgresOrderStore, SCHEMA_VERSION, toTsQuery } from '../src/orders/postgres.js';
-import type { Order, Viewer } from '../src/orders/types.js';
-import { ALL, alice, BENCH_QUERIES, bob } from './helpers/orderCases.js';
+import type { Order } from '../src/orders/types.js';
+import { ALL } from './helpers/orderCases.js';
 import { orderStoreContract } from './helpers/orderStoreContract.js';
 import {
   findPostgres,
