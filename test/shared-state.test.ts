@@ -13,7 +13,9 @@ import { MemorySessionRegistry } from '../src/cluster/sessionRegistry.js';
 import { ConfigError, loadConfig } from '../src/config/config.js';
 import { SharedServer } from '../src/mcp/sharedServer.js';
 import { type ResourceServer, startResourceServer } from '../src/resourceServer.js';
+import { startEmbeddedStack } from './helpers/embedded.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
+import { CHATGPT_REDIRECT } from './helpers/loginForm.js';
 import { captureLogs } from './helpers/logs.js';
 import { findRedis, type RedisServer, startRedis } from './helpers/redis.js';
 import { requirements } from './helpers/requirements.js';
@@ -191,6 +193,30 @@ describe('with Redis', { skip: requirements('shared state with Redis', ['redis-s
       checks: { shared: { state: string } };
     };
     assert.equal(ready.checks.shared.state, 'ready');
+  });
+
+  test('the embedded authorization server counts its budgets in Redis: a restart does not reset them', async () => {
+    const stack = await startEmbeddedStack({
+      REDIS_URL: redis.url,
+      MCP_SESSION_SECRET: SECRET,
+      IDP_REGISTRATIONS_PER_IP_PER_MINUTE: '2',
+    });
+    try {
+      const register = async () => {
+        const res = await fetch(`${stack.issuer}/reg`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ token_endpoint_auth_method: 'none', redirect_uris: [CHATGPT_REDIRECT] }),
+        });
+        await res.arrayBuffer();
+        return res.status;
+      };
+      assert.deepEqual([await register(), await register()], [201, 201]);
+      await stack.restartAs();
+      assert.equal(await register(), 429);
+    } finally {
+      await stack.close();
+    }
   });
 
   test('default JSON mode: a session opened on one replica continues on another, and a DELETE there ends it on both', async () => {

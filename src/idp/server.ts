@@ -6,7 +6,6 @@
  * @example
  * ```ts
  * const idp = loadIdpConfig(process.env, { serverUrl: 'http://localhost:3000', production: false });
- * // with REDIS_URL (the resource server's `redisUrl`), the request limits are counted in Redis
  * const as = await startAuthorizationServer(idp, { env: process.env, logger });
  * console.log(as.issuer); // http://localhost:4000
  * await as.close();

@@ -2,12 +2,6 @@
  * The key a per-client limit counts under: the peer's IPv4 address, or the /64 prefix of its IPv6
  * address (one host usually holds a whole /64, so counting single IPv6 addresses would let it
  * rotate through billions of keys). IPv4-mapped IPv6 addresses count as IPv4.
- *
- * @example
- * ```ts
- * console.log(clientAddressKey('::ffff:203.0.113.7')); // 203.0.113.7
- * console.log(clientAddressKey('2001:db8:1:2:3:4:5:6')); // 2001:db8:1:2::/64
- * ```
  */
 import { isIPv6 } from 'node:net';
 

@@ -3,13 +3,6 @@
  * key. In memory by default; on Redis when a client is given, so the budget holds across
  * processes (if Redis is unreachable, each process falls back to its own in-memory count rather
  * than failing requests).
- *
- * @example
- * ```ts
- * const perIp = createWindowLimiter({ points: 60, durationSeconds: 60, keyPrefix: 'login-ip' });
- * const decision = await perIp.consume('203.0.113.7');
- * if (!decision.ok) console.log(`retry in ${decision.retryAfterSeconds} s`);
- * ```
  */
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';

@@ -2,13 +2,6 @@
  * Bounded concurrency with a bounded queue: at most `concurrency` tasks run at once, at most
  * `maxQueued` wait; beyond that a task is refused at once ({@link QueueFullError}) instead of
  * waiting without end.
- *
- * @example
- * ```ts
- * const hashing = createSemaphore({ concurrency: 2, maxQueued: 32 });
- * const digest = await hashing.run(async () => 'expensive work');
- * console.log(digest, hashing.running, hashing.queued);
- * ```
  */
 
 export class QueueFullError extends Error {
