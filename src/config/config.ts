@@ -73,6 +73,8 @@ export interface Config {
   readonly sessionMaxAgeSeconds: number;
   /** Sessions held in memory per replica (least recently used first out). */
   readonly maxSessions: number;
+  /** Sessions one user (`iss|sub`) may hold; opening another ends that user's least recently used. */
+  readonly maxSessionsPerUser: number;
   /** Legacy SSE streams one user may hold open in this process; a new one closes their oldest. */
   readonly maxSseStreamsPerUser: number;
   /**
@@ -332,6 +334,7 @@ export function loadConfig(env: Env): Config {
     sessionIdleSeconds: parseInteger(env, 'MCP_SESSION_IDLE_SECONDS', 1800, 10, 7 * 24 * 3600),
     sessionMaxAgeSeconds: parseInteger(env, 'MCP_SESSION_MAX_AGE_SECONDS', 86_400, 60, 30 * 24 * 3600),
     maxSessions: parseInteger(env, 'MCP_MAX_SESSIONS', 10_000, 1, 1_000_000),
+    maxSessionsPerUser: parseInteger(env, 'MCP_MAX_SESSIONS_PER_USER', 100, 1, 1_000_000),
     maxSseStreamsPerUser: parseInteger(env, 'MCP_MAX_SSE_STREAMS_PER_USER', 10, 1, 10_000),
     sessionSecret,
     redisUrl,
