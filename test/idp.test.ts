@@ -251,6 +251,7 @@ describe('tokens', () => {
     assert.equal(claims.iss, s.issuer);
     assert.equal(claims.aud, s.mcpUrl);
     assert.equal(claims.email, 'alice@example.com');
+    assert.equal(claims.email_verified, true);
     assert.deepEqual(claims.realm_access, { roles: ['customer'] });
     assert.match(String(claims.scope), /mcp:tools/);
     assert.doesNotMatch(String(claims.scope), /orders:read:all/);

@@ -62,6 +62,10 @@ export interface Config {
   readonly staffRole: string;
   /** Dot path of the claim holding the user's e-mail. */
   readonly emailClaim: string;
+  /** A token with an e-mail must say `email_verified: true`. */
+  readonly requireEmailVerified: boolean;
+  /** The token's header `typ` must be `at+jwt` (RFC 9068). */
+  readonly requireAtJwt: boolean;
   /** Dot path of the claim holding the user's roles (array of strings). */
   readonly rolesClaim: string;
   /** Open a session (`Mcp-Session-Id`) on 2025-era `initialize`; `false` serves everything stateless. */
@@ -328,6 +332,8 @@ export function loadConfig(env: Env): Config {
     staffScope: read(env, 'MCP_STAFF_SCOPE') ?? STAFF_SCOPE,
     staffRole: read(env, 'MCP_STAFF_ROLE') ?? STAFF_ROLE,
     emailClaim: read(env, 'MCP_EMAIL_CLAIM') ?? 'email',
+    requireEmailVerified: parseBoolean(env, 'MCP_REQUIRE_EMAIL_VERIFIED', true),
+    requireAtJwt: parseBoolean(env, 'MCP_REQUIRE_AT_JWT', false),
     rolesClaim: read(env, 'MCP_ROLES_CLAIM') ?? 'realm_access.roles',
     sessions: parseBoolean(env, 'MCP_SESSIONS', true),
     jsonResponses: (read(env, 'MCP_RESPONSE_MODE') ?? 'json') === 'json',
