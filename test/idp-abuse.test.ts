@@ -6,9 +6,18 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { obtainToken, registerClient } from '../src/idp/client.js';
 import { type EmbeddedStack, startEmbeddedStack } from './helpers/embedded.js';
-import { loopbackRequest, openLoginForm, type RawResponse, submitLogin } from './helpers/loginForm.js';
+import {
+  CHATGPT_REDIRECT,
+  loopbackRequest,
+  openLoginForm,
+  type RawResponse,
+  submitLogin,
+} from './helpers/loginForm.js';
 
 const BOB = { email: 'bob@example.com', password: 'bob-dev-password' };
 
@@ -186,5 +195,92 @@ describe('hashing queue, registration and authorization budgets', () => {
     assert.equal(refused.status, 429);
     assert.match(String(refused.headers['content-type']), /text\/html/);
     assert.match(refused.body, /Too many sign-in requests from your network/);
+  });
+});
+
+describe('registration metadata limits, unused clients, the periodic sweep', () => {
+  let s: EmbeddedStack;
+  before(async () => {
+    s = await startEmbeddedStack({ IDP_UNUSED_CLIENT_TTL_SECONDS: '1', IDP_SWEEP_INTERVAL_SECONDS: '1' });
+  });
+  after(() => s.close());
+
+  const register = async (metadata: Record<string, unknown>) => {
+    const res = await fetch(`${s.issuer}/reg`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        token_endpoint_auth_method: 'none',
+        redirect_uris: [CHATGPT_REDIRECT],
+        ...metadata,
+      }),
+    });
+    return { status: res.status, body: (await res.json()) as { error?: string; error_description?: string } };
+  };
+
+  test('a client_name over 200 characters, too many redirect URIs, or a body over 16 KiB → 400 invalid_client_metadata naming the limit', async () => {
+    assert.equal((await register({ client_name: 'n'.repeat(200) })).status, 201);
+    const long = await register({ client_name: 'n'.repeat(5000) });
+    assert.equal(long.status, 400);
+    assert.equal(long.body.error, 'invalid_client_metadata');
+    assert.match(String(long.body.error_description), /client_name is 5000 characters; at most 200/);
+    const many = await register({
+      redirect_uris: Array.from({ length: 21 }, (_, i) => `http://127.0.0.1:${9000 + i}/callback`),
+    });
+    assert.equal(many.status, 400);
+    assert.match(String(many.body.error_description), /redirect_uris has 21 entries; at most 20/);
+    const stored = await register({
+      contacts: Array.from({ length: 10 }, (_, i) => `${i}${'c'.repeat(900)}@example.com`),
+    });
+    assert.equal(stored.status, 400);
+    assert.match(String(stored.body.error_description), /the client metadata is \d+ bytes; at most 8192/);
+    const big = await register({ software_statement_padding: 'x'.repeat(20_000) });
+    assert.equal(big.status, 400);
+    assert.equal(big.body.error, 'invalid_client_metadata');
+    assert.match(String(big.body.error_description), /at most 16384/);
+  });
+
+  test('an unused client expires and its row is swept while the server runs; a used client lives on', async () => {
+    const db = new Database(join(s.dataDir, 'idp', 'idp.sqlite'), { readonly: true });
+    try {
+      const stored = (id: string) =>
+        db.prepare("SELECT count(*) AS n FROM oidc_models WHERE model = 'Client' AND id = ?").get(id) as {
+          n: number;
+        };
+      const registration = `${s.issuer}/reg`;
+      const unused = await registerClient(registration, CHATGPT_REDIRECT);
+      const used = await registerClient(registration, CHATGPT_REDIRECT);
+      const tokens = await obtainToken({
+        issuer: s.issuer,
+        resource: s.mcpUrl,
+        email: BOB.email,
+        password: BOB.password,
+        clientId: used,
+        redirectUri: CHATGPT_REDIRECT,
+      });
+      assert.equal(stored(unused).n, 1);
+      const deadline = Date.now() + 10_000;
+      while (stored(unused).n > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      assert.equal(stored(unused).n, 0, 'the unused client was swept without a restart');
+      assert.equal(stored(used).n, 1, 'the used client is kept');
+      const refreshed = await fetch(`${s.issuer}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: tokens.refresh_token ?? '',
+          client_id: used,
+          resource: s.mcpUrl,
+        }),
+      });
+      assert.equal(refreshed.status, 200, 'its refresh token still works');
+      const authorize = await fetch(
+        `${s.issuer}/auth?${new URLSearchParams({ client_id: unused, response_type: 'code', redirect_uri: CHATGPT_REDIRECT })}`,
+        { redirect: 'manual' },
+      );
+      assert.match(await authorize.text(), /invalid_client/);
+    } finally {
+      db.close();
+    }
   });
 });

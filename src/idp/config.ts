@@ -41,6 +41,10 @@ export interface IdpConfig {
   };
   /** Password hashes computed at once, and logins that may wait for one. */
   hashing: { concurrency: number; maxQueued: number };
+  /** A registered client nothing was issued to expires after this. */
+  unusedClientTtlSeconds: number;
+  /** How often expired clients, interactions, sessions and tokens are deleted. */
+  sweepIntervalSeconds: number;
   /** Redis for the rate-limit counters (`REDIS_URL`), shared with the resource server's. */
   redisUrl: string | undefined;
   redisKeyPrefix: string;
@@ -120,6 +124,8 @@ export function loadIdpConfig(
       concurrency: parseInteger(env, 'IDP_PASSWORD_HASH_CONCURRENCY', defaultHashConcurrency(), 1, 64),
       maxQueued: parseInteger(env, 'IDP_PASSWORD_HASH_QUEUE', 32, 0, 10_000),
     },
+    unusedClientTtlSeconds: parseInteger(env, 'IDP_UNUSED_CLIENT_TTL_SECONDS', 3600, 1, 30 * 86_400),
+    sweepIntervalSeconds: parseInteger(env, 'IDP_SWEEP_INTERVAL_SECONDS', 600, 1, 86_400),
     redisUrl: rs.redisUrl,
     redisKeyPrefix: rs.redisKeyPrefix ?? 'sample-mcp:',
   };

@@ -24,7 +24,7 @@ import { clientAddressKey } from '../web/clientAddress.js';
 import { sendHtml } from '../web/html.js';
 import { urlOf } from '../web/listen.js';
 import { isLoopbackHostname } from '../web/loopback.js';
-import { openIdpDatabase } from './adapter.js';
+import { clientLifetimes, openIdpDatabase, sweepExpired } from './adapter.js';
 import { createCimdPolicy } from './cimd.js';
 import type { IdpConfig } from './config.js';
 import { createInteractionHandler } from './interactions.js';
@@ -32,6 +32,7 @@ import { loadOrCreateKeys } from './keys.js';
 import { createIdpLimits, type IdpLimits } from './limits.js';
 import { errorPage } from './pages.js';
 import { createProvider } from './provider.js';
+import { MAX_REGISTRATION_BODY_BYTES } from './registrationLimits.js';
 import { DEV_ACCOUNTS, devUsers, type UserDirectory } from './users.js';
 
 export interface AuthorizationServer {
@@ -87,7 +88,7 @@ export async function startAuthorizationServer(
   }
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const keys = await loadOrCreateKeys(config.dataDir);
-  const db = openIdpDatabase(join(config.dataDir, 'idp.sqlite'));
+  const db = openIdpDatabase(join(config.dataDir, 'idp.sqlite'), clientLifetimes(config));
   const cimd = createCimdPolicy({
     trustedHosts: config.cimdTrustedHosts,
     onRefused: (url, reason) =>
@@ -152,6 +153,21 @@ export async function startAuthorizationServer(
           return;
         }
         for (const [k, v] of Object.entries(REGISTRATION_CORS)) res.setHeader(k, v);
+        const length = Number(req.headers['content-length'] ?? 0);
+        if (req.method === 'POST' && length > MAX_REGISTRATION_BODY_BYTES) {
+          res.writeHead(400, {
+            'content-type': 'application/json',
+            'cache-control': 'no-store',
+            connection: 'close',
+          });
+          res.end(
+            JSON.stringify({
+              error: 'invalid_client_metadata',
+              error_description: `the registration is ${length} bytes; at most ${MAX_REGISTRATION_BODY_BYTES}`,
+            }),
+          );
+          return;
+        }
       }
       if (await overBudget(limits, req, res, url.pathname)) return;
       callback(req, res);
@@ -163,9 +179,20 @@ export async function startAuthorizationServer(
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal error');
     }
   });
+  // Expired rows go periodically, not only at start-up: a long-running server must not keep
+  // every abandoned interaction, session and unused client.
+  const sweeper = setInterval(() => {
+    try {
+      const deleted = sweepExpired(db);
+      if (deleted) logger.info({ event: 'idp_sweep', deleted }, 'expired authorization-server rows deleted');
+    } catch (err) {
+      logger.warn({ event: 'idp_sweep_failed', err: (err as Error).message }, 'sweep failed');
+    }
+  }, config.sweepIntervalSeconds * 1000).unref();
   try {
     await listenOnConfigured(server, config.port, config.host, 'IDP_PORT');
   } catch (err) {
+    clearInterval(sweeper);
     db.close();
     redis?.disconnect();
     throw err;
@@ -177,6 +204,7 @@ export async function startAuthorizationServer(
     users,
     server,
     async close() {
+      clearInterval(sweeper);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
