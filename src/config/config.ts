@@ -96,6 +96,12 @@ export interface Config {
   readonly shutdownGraceSeconds: number;
   /** A client must send its request headers within this time (slowloris protection). */
   readonly headersTimeoutMs: number;
+  /** A client must send its whole request (headers and body) within this time; responses, streams included, are not limited. */
+  readonly requestTimeoutMs: number;
+  /** Open connections at most; beyond, new ones are closed at once. */
+  readonly maxConnections: number;
+  /** A legacy SSE stream is closed after this long (the client opens a new one). */
+  readonly sseMaxLifetimeSeconds: number;
   readonly logLevel: string;
 }
 
@@ -303,6 +309,16 @@ export function loadConfig(env: Env): Config {
     );
   }
 
+  const headersTimeoutMs = parseInteger(env, 'MCP_HEADERS_TIMEOUT_MS', 30_000, 500, 600_000);
+  const requestTimeoutMs = parseInteger(env, 'MCP_REQUEST_TIMEOUT_MS', 60_000, 1000, 3_600_000);
+  if (requestTimeoutMs < headersTimeoutMs) {
+    throw new ConfigError(
+      'MCP_REQUEST_TIMEOUT_MS',
+      `${requestTimeoutMs} is less than MCP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}): the headers are part of the request`,
+      `set it to at least ${headersTimeoutMs}`,
+    );
+  }
+
   const logLevel = read(env, 'LOG_LEVEL') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `"${logLevel}" is not a level`, 'use one of error, warn, info, debug');
@@ -347,7 +363,10 @@ export function loadConfig(env: Env): Config {
     redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'sample-mcp:',
     rateLimitPerMinute: parseInteger(env, 'MCP_RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
     shutdownGraceSeconds: parseInteger(env, 'MCP_SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
-    headersTimeoutMs: parseInteger(env, 'MCP_HEADERS_TIMEOUT_MS', 30_000, 500, 600_000),
+    headersTimeoutMs,
+    requestTimeoutMs,
+    maxConnections: parseInteger(env, 'MCP_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+    sseMaxLifetimeSeconds: parseInteger(env, 'MCP_SSE_MAX_LIFETIME_SECONDS', 3600, 1, 7 * 86_400),
     logLevel,
   });
 }
