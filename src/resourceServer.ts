@@ -116,6 +116,7 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
   const sse = new LegacySseEndpoint(factory, {
     keepAliveMs: 25_000,
     maxStreamsPerPrincipal: config.maxSseStreamsPerUser,
+    maxLifetimeMs: config.sseMaxLifetimeSeconds * 1000,
     relay: shared.sseRelay,
     authInfoFor: (p) => authInfoFor(p, config.serverUrl),
     onCountChange: (n) => metrics.sessions.set({ transport: 'sse' }, n),
@@ -145,14 +146,23 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
       headersTimeout: config.headersTimeoutMs,
       // how often Node looks for connections past headersTimeout (its default is 30 s)
       connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.headersTimeoutMs / 4))),
-      requestTimeout: 0, // no cap on a whole request: event streams and slow uploads are legitimate
+      // Receiving the request (headers and body) only: once it is in, responses and event streams
+      // run as long as they need. A body dripped slowly by a signed-in client is cut here (408).
+      requestTimeout: config.requestTimeoutMs,
     },
     app.handle,
   );
+  // Beyond this many open connections, new ones are closed at once (file descriptors are finite).
+  server.maxConnections = config.maxConnections;
+  server.on('drop', () => metrics.connectionsDropped.inc());
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return;
     const status =
-      err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
   try {

@@ -70,6 +70,17 @@ describe('configuration', () => {
       /not an origin/,
     );
     fails({ KC_ISSUER: ISSUER, MCP_RESPONSE_MODE: 'xml' }, 'MCP_RESPONSE_MODE', /json or sse/);
+    fails(
+      { KC_ISSUER: ISSUER, MCP_HEADERS_TIMEOUT_MS: '30000', MCP_REQUEST_TIMEOUT_MS: '5000' },
+      'MCP_REQUEST_TIMEOUT_MS',
+      /less than MCP_HEADERS_TIMEOUT_MS/,
+    );
+    fails(
+      { KC_ISSUER: ISSUER, MCP_REQUIRE_EMAIL_VERIFIED: 'sometimes' },
+      'MCP_REQUIRE_EMAIL_VERIFIED',
+      /not a boolean/,
+    );
+    fails({ KC_ISSUER: ISSUER, MCP_MAX_SESSIONS_PER_USER: '0' }, 'MCP_MAX_SESSIONS_PER_USER', /between 1/);
   });
   test('production refuses plain-http public URLs but allows loopback', () => {
     fails(

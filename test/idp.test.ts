@@ -14,6 +14,7 @@ import { loadIdpConfig } from '../src/idp/config.js';
 import { startAuthorizationServer } from '../src/idp/server.js';
 import { createLogger } from '../src/observability/logger.js';
 import { type EmbeddedStack, startEmbeddedStack } from './helpers/embedded.js';
+import { openLoginForm } from './helpers/loginForm.js';
 import { JSON_HEADERS, SEARCH_CALL } from './helpers/stack.js';
 
 let s: EmbeddedStack;
@@ -250,6 +251,7 @@ describe('tokens', () => {
     assert.equal(claims.iss, s.issuer);
     assert.equal(claims.aud, s.mcpUrl);
     assert.equal(claims.email, 'alice@example.com');
+    assert.equal(claims.email_verified, true);
     assert.deepEqual(claims.realm_access, { roles: ['customer'] });
     assert.match(String(claims.scope), /mcp:tools/);
     assert.doesNotMatch(String(claims.scope), /orders:read:all/);
@@ -377,32 +379,7 @@ describe('tokens', () => {
 });
 
 describe('login form', () => {
-  async function loginPage(): Promise<{ action: string; csrf: string; cookie: string }> {
-    const clientId = String((await register({ redirect_uris: [CHATGPT] })).body.client_id);
-    const { challenge } = pkce();
-    const res = await fetch(
-      authorizeUrl(clientId, {
-        redirect_uri: CHATGPT,
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-        resource: s.mcpUrl,
-      }),
-      { redirect: 'manual' },
-    );
-    const cookie = res.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0])
-      .join('; ');
-    const page = await fetch(new URL(res.headers.get('location') as string, s.issuer), {
-      headers: { cookie },
-    });
-    const html = await page.text();
-    assert.equal(page.status, 200);
-    assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
-    const action = /action="([^"]+)"/.exec(html)?.[1] as string;
-    const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] as string;
-    return { action, csrf, cookie };
-  }
+  const loginPage = () => openLoginForm(s.issuer, s.mcpUrl);
   const post = (
     p: { action: string; cookie: string },
     form: Record<string, string>,
@@ -454,13 +431,14 @@ describe('login form', () => {
     assert.equal(res.status, 400);
     assert.match(await res.text(), /expired or was opened in another browser/);
   });
-  test('five failures lock the account for a while (429)', async () => {
+  test('five failures from one address make that address wait before its next try (429, Retry-After)', async () => {
     const p = await loginPage();
     for (let i = 0; i < 5; i++)
       await post(p, { csrf: p.csrf, email: 'bob@example.com', password: `wrong-${i}` });
     const res = await post(p, { csrf: p.csrf, email: 'bob@example.com', password: PASSWORDS.bob });
     assert.equal(res.status, 429);
-    assert.match(await res.text(), /Too many failed attempts/);
+    assert.equal(res.headers.get('retry-after'), '1');
+    assert.match(await res.text(), /Too many failed attempts\. Wait 1 second and try again/);
   });
 });
 

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { decodeJwt } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { loadConfig } from '../src/config/config.js';
 import { runDoctor } from '../src/doctor/run.js';
 import { type ResourceServer, startResourceServer } from '../src/resourceServer.js';
@@ -194,6 +194,10 @@ if (unavailable) {
       assert.equal(claims.iss, s.kc.issuer);
       assert.deepEqual([...(claims.aud as string[])].sort(), [s.base, `${s.base}/mcp`].sort());
       assert.equal(claims.email, 'alice@example.com');
+      assert.equal(claims.email_verified, true, 'the realm puts email_verified in access tokens');
+      // Keycloak's default header typ (the client option "Use at+jwt type" is off): why
+      // MCP_REQUIRE_AT_JWT defaults to false.
+      assert.equal(decodeProtectedHeader(alice.access_token).typ, 'JWT');
       const mine = await search(alice.access_token, 'chocolate');
       assert.ok(mine.length > 0);
       for (const h of mine) assert.equal(owner(h.id), 'alice@example.com');

@@ -340,26 +340,7 @@ describe('sessions and the raw wire', () => {
 
   test('legacy SSE: one user holds at most MCP_MAX_SSE_STREAMS_PER_USER streams, the oldest closes first; others are untouched', async () => {
     const stack = await startStack({ MCP_MAX_SSE_STREAMS_PER_USER: '3' });
-    const open = async (user: 'alice' | 'bob') => {
-      const ctrl = new AbortController();
-      const res = await fetch(`${stack.base}/sse`, {
-        headers: { accept: 'text/event-stream', authorization: `Bearer ${await stack.token(user)}` },
-        signal: ctrl.signal,
-      });
-      assert.equal(res.status, 200);
-      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-      let text = '';
-      while (!text.includes('\n\n')) text += new TextDecoder().decode((await reader.read()).value);
-      /** Resolves true when the server ends the stream. */
-      const ended = (async () => {
-        try {
-          for (;;) if ((await reader.read()).done) return true;
-        } catch {
-          return false; // aborted by us
-        }
-      })();
-      return { ctrl, ended };
-    };
+    const open = (user: 'alice' | 'bob') => openSseStream(stack, user);
     const race = (p: Promise<boolean>) =>
       Promise.race([p, new Promise<boolean>((r) => setTimeout(() => r(false), 1000))]);
     try {
@@ -378,4 +359,40 @@ describe('sessions and the raw wire', () => {
       await stack.close();
     }
   });
+
+  test('legacy SSE: a stream is closed after MCP_SSE_MAX_LIFETIME_SECONDS', async () => {
+    const stack = await startStack({ MCP_SSE_MAX_LIFETIME_SECONDS: '1' });
+    try {
+      const stream = await openSseStream(stack, 'alice');
+      const ended = await Promise.race([
+        stream.ended,
+        new Promise<boolean>((r) => setTimeout(() => r(false), 4000)),
+      ]);
+      stream.ctrl.abort();
+      assert.equal(ended, true, 'the server ended the stream');
+    } finally {
+      await stack.close();
+    }
+  });
 });
+
+/** Opens a legacy SSE stream and reads its `endpoint` event; `ended` resolves true when the server ends it. */
+async function openSseStream(stack: Stack, user: 'alice' | 'bob') {
+  const ctrl = new AbortController();
+  const res = await fetch(`${stack.base}/sse`, {
+    headers: { accept: 'text/event-stream', authorization: `Bearer ${await stack.token(user)}` },
+    signal: ctrl.signal,
+  });
+  assert.equal(res.status, 200);
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  let text = '';
+  while (!text.includes('\n\n')) text += new TextDecoder().decode((await reader.read()).value);
+  const ended = (async () => {
+    try {
+      for (;;) if ((await reader.read()).done) return true;
+    } catch {
+      return false; // aborted by us
+    }
+  })();
+  return { ctrl, ended };
+}

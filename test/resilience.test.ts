@@ -1,12 +1,13 @@
 /**
- * Abuse controls and lifecycle: the per-user rate limit (429 + Retry-After), slow-header clients
- * cut off, and a SIGTERM that lets in-flight requests finish before exiting 0.
+ * Abuse controls and lifecycle: the per-user rate limit (429 + Retry-After), slow-header and
+ * slow-body clients cut off, a cap on open connections, and a SIGTERM that lets in-flight
+ * requests finish before exiting 0.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -68,6 +69,55 @@ describe('per-user rate limit', () => {
   });
 });
 
+describe('batches', () => {
+  test('a batch of 100 staff searches does not hold up other requests for its whole duration', async (t) => {
+    const s = await startStack();
+    try {
+      const body = JSON.stringify(
+        Array.from({ length: 100 }, (_, id) => ({
+          jsonrpc: '2.0',
+          id,
+          method: 'tools/call',
+          params: { name: 'search', arguments: { query: 'chocolate' } },
+        })),
+      );
+      const headers = {
+        ...JSON_HEADERS,
+        authorization: `Bearer ${await s.token('carol')}`,
+        'mcp-protocol-version': '2025-11-25',
+      };
+      const send = async () => {
+        const res = await fetch(`${s.base}/mcp`, { method: 'POST', headers, body });
+        assert.equal(res.status, 200);
+        await res.arrayBuffer();
+      };
+      await send(); // warm-up
+      let done = false;
+      let worst = 0;
+      const probe = (async () => {
+        while (!done) {
+          const started = performance.now();
+          await (await fetch(`${s.base}/healthz`)).arrayBuffer();
+          worst = Math.max(worst, performance.now() - started);
+        }
+      })();
+      const started = performance.now();
+      await send();
+      const took = performance.now() - started;
+      done = true;
+      await probe;
+      t.diagnostic(`batch ${took.toFixed(1)} ms, slowest /healthz meanwhile ${worst.toFixed(1)} ms`);
+      // The event loop is not held for the whole batch: other requests get in between its searches.
+      assert.ok(
+        worst < took / 2,
+        `slowest /healthz ${worst.toFixed(1)} ms during a ${took.toFixed(1)} ms batch`,
+      );
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('slow clients', () => {
   test('a client that never finishes its headers is disconnected after MCP_HEADERS_TIMEOUT_MS', async () => {
     const s = await startStack({ MCP_HEADERS_TIMEOUT_MS: '1000' });
@@ -92,40 +142,104 @@ describe('slow clients', () => {
   });
 });
 
+/**
+ * Sends `opening` on a raw connection, then a space every second; resolves with the status line
+ * received and when the server closed the connection (rejects if it is still open after 8 s).
+ */
+function dripUntilClosed(base: string, opening: string): Promise<{ status: string; closedAfter: number }> {
+  const url = new URL(base);
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    let data = '';
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(opening));
+    const drip = setInterval(() => socket.writable && socket.write(' '), 1000);
+    socket.on('data', (d) => {
+      data += String(d);
+    });
+    socket.on('close', () => {
+      clearInterval(drip);
+      resolve({ status: data.split('\r\n')[0] ?? '', closedAfter: Date.now() - started });
+    });
+    socket.on('error', () => {});
+    setTimeout(() => {
+      clearInterval(drip);
+      socket.destroy();
+      reject(new Error(`still open after 8 s; received ${JSON.stringify(data.slice(0, 80))}`));
+    }, 8000).unref();
+  });
+}
+
 describe('unread bodies', () => {
   test('a refused request whose body is still coming: the answer is sent, the connection closes after 2 s', async () => {
     const s = await startStack();
     try {
-      const url = new URL(s.base);
-      const started = Date.now();
-      const { status, closedAfter } = await new Promise<{ status: string; closedAfter: number }>(
-        (resolve, reject) => {
-          let data = '';
-          const socket = connect(Number(url.port), url.hostname, () => {
-            // No token, a body announced as 100 MB, then one byte every second.
-            socket.write(
-              'POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{',
-            );
-          });
-          const drip = setInterval(() => socket.writable && socket.write(' '), 1000);
-          socket.on('data', (d) => {
-            data += String(d);
-          });
-          socket.on('close', () => {
-            clearInterval(drip);
-            resolve({ status: data.split('\r\n')[0] ?? '', closedAfter: Date.now() - started });
-          });
-          socket.on('error', () => {});
-          setTimeout(() => {
-            clearInterval(drip);
-            socket.destroy();
-            reject(new Error(`still open after 8 s; received ${JSON.stringify(data.slice(0, 80))}`));
-          }, 8000).unref();
-        },
+      // No token, a body announced as 100 MB, then one byte every second.
+      const { status, closedAfter } = await dripUntilClosed(
+        s.base,
+        'POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{',
       );
       assert.match(status, /^HTTP\/1\.1 401/);
       assert.ok(closedAfter >= 1500 && closedAfter < 5000, `closed after ${closedAfter} ms`);
     } finally {
+      await s.close();
+    }
+  });
+
+  test('a signed-in client dripping its body is disconnected after MCP_REQUEST_TIMEOUT_MS', async () => {
+    const s = await startStack({ MCP_HEADERS_TIMEOUT_MS: '1000', MCP_REQUEST_TIMEOUT_MS: '2000' });
+    try {
+      const token = await s.token('alice');
+      const { status, closedAfter } = await dripUntilClosed(
+        s.base,
+        `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nAccept: application/json, text/event-stream\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`,
+      );
+      // Node cuts the connection (a 408 only when the request had not reached the app yet)
+      assert.ok(status === '' || /^HTTP\/1\.1 408/.test(status), `nothing but a 408 was sent: ${status}`);
+      assert.ok(closedAfter >= 1500 && closedAfter < 6000, `closed after ${closedAfter} ms`);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('connections', () => {
+  test('beyond MCP_MAX_CONNECTIONS a new connection is closed at once; once one closes, others are served again', async () => {
+    const s = await startStack({ MCP_MAX_CONNECTIONS: '3' });
+    const url = new URL(s.base);
+    const open = () =>
+      new Promise<Socket>((resolve, reject) => {
+        const socket = connect(Number(url.port), url.hostname, () => resolve(socket));
+        socket.on('error', reject);
+      });
+    const held: Socket[] = [];
+    try {
+      for (let i = 0; i < 3; i++) held.push(await open());
+      const extra = await open();
+      const closedAt = await new Promise<number>((resolve) => {
+        const started = Date.now();
+        extra.on('close', () => resolve(Date.now() - started));
+        extra.on('error', () => {});
+        extra.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+        setTimeout(() => resolve(-1), 3000).unref();
+      });
+      assert.ok(closedAt >= 0, 'the 4th connection was closed by the server');
+      held.pop()?.destroy();
+      await new Promise((r) => setTimeout(r, 200));
+      // one request per connection (no pooled keep-alive connection holding a slot)
+      const get = (path: string) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = request(`${s.base}${path}`, { agent: false }, (res) => {
+            let body = '';
+            res.on('data', (d) => (body += d));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      assert.equal((await get('/healthz')).status, 200);
+      assert.match((await get('/metrics')).body, /mcp_connections_dropped_total [1-9]/);
+    } finally {
+      for (const socket of held) socket.destroy();
       await s.close();
     }
   });

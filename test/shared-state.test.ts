@@ -13,7 +13,9 @@ import { MemorySessionRegistry } from '../src/cluster/sessionRegistry.js';
 import { ConfigError, loadConfig } from '../src/config/config.js';
 import { SharedServer } from '../src/mcp/sharedServer.js';
 import { type ResourceServer, startResourceServer } from '../src/resourceServer.js';
+import { startEmbeddedStack } from './helpers/embedded.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
+import { CHATGPT_REDIRECT } from './helpers/loginForm.js';
 import { captureLogs } from './helpers/logs.js';
 import { findRedis, type RedisServer, startRedis } from './helpers/redis.js';
 import { requirements } from './helpers/requirements.js';
@@ -90,25 +92,61 @@ describe('signed session ids', () => {
   });
 
   test('the memory registry ends sessions on end(), when idle, and when the table is full', async () => {
-    const registry = new MemorySessionRegistry({ idleMs: 1000, maxSessions: 2, maxAgeMs: 60_000 });
+    const registry = new MemorySessionRegistry({
+      idleMs: 1000,
+      maxSessions: 2,
+      maxSessionsPerPrincipal: 2,
+      maxAgeMs: 60_000,
+    });
     try {
-      await registry.opened('a');
-      assert.equal(await registry.touch('a'), true);
+      await registry.opened('a', 'alice');
+      assert.equal(await registry.touch('a', 'alice'), true);
       await registry.end('a');
-      assert.equal(await registry.touch('a'), false);
-      await registry.opened('b');
+      assert.equal(await registry.touch('a', 'alice'), false);
+      await registry.opened('b', 'alice');
       registry.sweep(Date.now() + 1500);
-      assert.equal(await registry.touch('b'), false, 'idle past idleMs');
-      await registry.opened('c');
-      await registry.opened('d');
-      await registry.opened('e');
-      assert.equal(await registry.touch('c'), false, 'least recently used, pushed out');
-      assert.equal(await registry.touch('e'), true);
+      assert.equal(await registry.touch('b', 'alice'), false, 'idle past idleMs');
+      await registry.opened('c', 'alice');
+      await registry.opened('d', 'bob');
+      await registry.opened('e', 'carol');
+      assert.equal(await registry.touch('c', 'alice'), false, 'least recently used, pushed out');
+      assert.equal(await registry.touch('e', 'carol'), true);
     } finally {
       registry.close();
     }
   });
 });
+
+/**
+ * Bob opens a session, then alice opens five, spread over `urls` (replicas): with a cap of three
+ * per user, alice's two oldest end and bob's still works.
+ */
+async function sessionsPerUserScenario(issuer: TestIssuer, base: string, urls: string[]): Promise<void> {
+  const open = async (user: 'alice' | 'bob', url: string) => {
+    const headers = { ...JSON_HEADERS, authorization: `Bearer ${await tokenFor(issuer, base, user)}` };
+    const init = await fetch(`${url}/mcp`, { method: 'POST', headers, body: JSON.stringify(INIT_BODY()) });
+    await init.arrayBuffer();
+    assert.equal(init.status, 200);
+    const sid = init.headers.get('mcp-session-id') ?? '';
+    return async (at: string) => {
+      const res = await fetch(`${at}/mcp`, {
+        method: 'POST',
+        headers: { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    };
+  };
+  const at = (i: number) => urls[i % urls.length] as string;
+  const bob = await open('bob', at(0));
+  const alice = [];
+  for (let i = 0; i < 5; i++) alice.push(await open('alice', at(i)));
+  const statuses = [];
+  for (const [i, ping] of alice.entries()) statuses.push(await ping(at(i + 1)));
+  assert.deepEqual(statuses, [404, 404, 200, 200, 200], "alice's two oldest ended, her three newest live");
+  assert.equal(await bob(at(1)), 200, "bob's session is untouched by alice's");
+}
 
 describe('two replicas without Redis', () => {
   let issuer: TestIssuer;
@@ -120,6 +158,16 @@ describe('two replicas without Redis', () => {
   after(async () => {
     for (const rs of servers) await rs.close();
     await issuer?.close();
+  });
+
+  test("in memory, table of 4, cap of 3: alice's five sessions end only her oldest, bob's still works", async () => {
+    const env = { MCP_MAX_SESSIONS: '4', MCP_MAX_SESSIONS_PER_USER: '3' };
+    const { base, servers: started } = await startReplicaSet(issuer, [env], servers);
+    await sessionsPerUserScenario(
+      issuer,
+      base,
+      started.map((rs) => rs.url),
+    );
   });
 
   test('with one MCP_SESSION_SECRET, a session opened on one continues on the other; with none, it does not', async () => {
@@ -191,6 +239,40 @@ describe('with Redis', { skip: requirements('shared state with Redis', ['redis-s
       checks: { shared: { state: string } };
     };
     assert.equal(ready.checks.shared.state, 'ready');
+  });
+
+  test('the embedded authorization server counts its budgets in Redis: a restart does not reset them', async () => {
+    const stack = await startEmbeddedStack({
+      REDIS_URL: redis.url,
+      MCP_SESSION_SECRET: SECRET,
+      IDP_REGISTRATIONS_PER_IP_PER_MINUTE: '2',
+    });
+    try {
+      const register = async () => {
+        const res = await fetch(`${stack.issuer}/reg`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ token_endpoint_auth_method: 'none', redirect_uris: [CHATGPT_REDIRECT] }),
+        });
+        await res.arrayBuffer();
+        return res.status;
+      };
+      assert.deepEqual([await register(), await register()], [201, 201]);
+      await stack.restartAs();
+      assert.equal(await register(), 429);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test("sessions per user hold across replicas: alice's five sessions on two replicas end only her two oldest", async () => {
+    const env = { REDIS_URL: redis.url, MCP_SESSION_SECRET: SECRET, MCP_MAX_SESSIONS_PER_USER: '3' };
+    const { base, servers: started } = await startReplicaSet(issuer, [env, env], servers);
+    await sessionsPerUserScenario(
+      issuer,
+      base,
+      started.map((rs) => rs.url),
+    );
   });
 
   test('default JSON mode: a session opened on one replica continues on another, and a DELETE there ends it on both', async () => {

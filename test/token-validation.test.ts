@@ -14,8 +14,8 @@ before(async () => {
 });
 after(() => s.close());
 
-async function call(token: string) {
-  const res = await fetch(`${s.base}/mcp`, {
+async function call(token: string, on: Stack = s) {
+  const res = await fetch(`${on.base}/mcp`, {
     method: 'POST',
     headers: { ...JSON_HEADERS, authorization: `Bearer ${token}` },
     body: JSON.stringify(INIT_BODY()),
@@ -123,6 +123,30 @@ describe('refused tokens', () => {
   test('oversized token', async () => expectRefused('a'.repeat(13_000), 'oversized_token'));
   test('a header block over 16 KiB is answered 431', async () => {
     assert.equal((await call('a'.repeat(20_000))).status, 431);
+  });
+});
+
+describe('e-mail verification and token type', () => {
+  test('by default: header typ JWT (Keycloak) and at+jwt (RFC 9068) pass; dpop+jwt does not; an unverified e-mail does not', async () => {
+    for (const typ of ['JWT', 'at+jwt', 'application/at+jwt'])
+      assert.equal((await call(await s.token('alice', {}, { header: { typ } }))).status, 200, typ);
+    await expectRefused(await s.token('alice', {}, { header: { typ: 'dpop+jwt' } }), 'token_type');
+    await expectRefused(await s.token('bob', { email_verified: false }), 'email_unverified');
+  });
+
+  test('MCP_REQUIRE_AT_JWT=true refuses header typ JWT; MCP_REQUIRE_EMAIL_VERIFIED=false lets an unverified e-mail through', async () => {
+    const strict = await startStack({ MCP_REQUIRE_AT_JWT: 'true', MCP_REQUIRE_EMAIL_VERIFIED: 'false' });
+    try {
+      const jwt = await call(await strict.token('alice', {}, { header: { typ: 'JWT' } }), strict);
+      assert.equal(jwt.status, 401);
+      assert.match(jwt.headers.get('www-authenticate') ?? '', /header typ must be at\+jwt/);
+      const atJwt = { header: { typ: 'at+jwt' } };
+      assert.equal((await call(await strict.token('alice', {}, atJwt), strict)).status, 200);
+      const unverified = await strict.token('bob', { email_verified: false }, atJwt);
+      assert.equal((await call(unverified, strict)).status, 200);
+    } finally {
+      await strict.close();
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * The bearer check as one pipeline, each step in its own module and failing with a typed
- * {@link AuthError}: extract → verify (signature, issuer, audience, expiry) → principal → scope.
+ * {@link AuthError}: extract → verify (signature, issuer, audience, expiry, token type) → verified
+ * e-mail → principal → scope.
  * A token that passed verification is remembered until it expires (at most a minute, and only
  * while the key set is unchanged), so repeat requests skip the signature check; the scope is
  * checked on every request.
@@ -16,6 +17,7 @@
  */
 
 import { VerifiedTokenCache } from './bearer/cache.js';
+import { requireVerifiedEmail } from './bearer/emailVerified.js';
 import { extractBearer } from './bearer/extract.js';
 import { requireScope } from './bearer/scope.js';
 import { acceptedAudiences, verifyAccessToken } from './bearer/verify.js';
@@ -28,6 +30,9 @@ export interface AuthenticatorOptions extends ClaimsConfig {
   audiences: readonly string[];
   clockSkewSeconds: number;
   requiredScope: string;
+  requireAtJwt: boolean;
+  /** E-mail-based access needs `email_verified: true`. */
+  requireEmailVerified: boolean;
 }
 
 export type Authenticator = (authorization: string | string[] | undefined) => Promise<Principal>;
@@ -43,6 +48,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     if (!principal) {
       const generation = options.keys.generation;
       const claims = await verifyAccessToken(token, verifyOptions);
+      if (options.requireEmailVerified) requireVerifiedEmail(claims, options.emailClaim);
       principal = principalFromClaims(claims, options);
       cache.set(token, principal, generation);
     }

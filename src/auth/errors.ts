@@ -33,6 +33,7 @@ export type AuthFailureReason =
   | 'audience'
   | 'missing_claim'
   | 'token_type'
+  | 'email_unverified'
   | 'key_bound'
   | 'scope'
   | 'jwks_unavailable';

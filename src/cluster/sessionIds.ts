@@ -36,7 +36,8 @@ export function sessionHash(sessionId: string): string {
   return createHash('sha256').update(sessionId).digest('base64url').slice(0, 32);
 }
 
-function principalHash(principalKey: string): string {
+/** What shared state is keyed by instead of a principal key (`iss|sub`). */
+export function principalHash(principalKey: string): string {
   return createHash('sha256').update(principalKey).digest('base64url').slice(0, 22);
 }
 

@@ -42,6 +42,7 @@ export async function createSharedState(config: Config, logger: Logger): Promise
   const registryOptions = {
     idleMs: config.sessionIdleSeconds * 1000,
     maxSessions: config.maxSessions,
+    maxSessionsPerPrincipal: config.maxSessionsPerUser,
     maxAgeMs: config.sessionMaxAgeSeconds * 1000,
   };
   const onError = (err: Error) => logger.warn({ event: 'redis_error', err: err.message }, 'Redis error');

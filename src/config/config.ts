@@ -62,6 +62,10 @@ export interface Config {
   readonly staffRole: string;
   /** Dot path of the claim holding the user's e-mail. */
   readonly emailClaim: string;
+  /** A token with an e-mail must say `email_verified: true`. */
+  readonly requireEmailVerified: boolean;
+  /** The token's header `typ` must be `at+jwt` (RFC 9068). */
+  readonly requireAtJwt: boolean;
   /** Dot path of the claim holding the user's roles (array of strings). */
   readonly rolesClaim: string;
   /** Open a session (`Mcp-Session-Id`) on 2025-era `initialize`; `false` serves everything stateless. */
@@ -73,6 +77,8 @@ export interface Config {
   readonly sessionMaxAgeSeconds: number;
   /** Sessions held in memory per replica (least recently used first out). */
   readonly maxSessions: number;
+  /** Sessions one user (`iss|sub`) may hold; opening another ends that user's least recently used. */
+  readonly maxSessionsPerUser: number;
   /** Legacy SSE streams one user may hold open in this process; a new one closes their oldest. */
   readonly maxSseStreamsPerUser: number;
   /**
@@ -90,6 +96,12 @@ export interface Config {
   readonly shutdownGraceSeconds: number;
   /** A client must send its request headers within this time (slowloris protection). */
   readonly headersTimeoutMs: number;
+  /** A client must send its whole request (headers and body) within this time; responses, streams included, are not limited. */
+  readonly requestTimeoutMs: number;
+  /** Open connections at most; beyond, new ones are closed at once. */
+  readonly maxConnections: number;
+  /** A legacy SSE stream is closed after this long (the client opens a new one). */
+  readonly sseMaxLifetimeSeconds: number;
   readonly logLevel: string;
 }
 
@@ -297,6 +309,16 @@ export function loadConfig(env: Env): Config {
     );
   }
 
+  const headersTimeoutMs = parseInteger(env, 'MCP_HEADERS_TIMEOUT_MS', 30_000, 500, 600_000);
+  const requestTimeoutMs = parseInteger(env, 'MCP_REQUEST_TIMEOUT_MS', 60_000, 1000, 3_600_000);
+  if (requestTimeoutMs < headersTimeoutMs) {
+    throw new ConfigError(
+      'MCP_REQUEST_TIMEOUT_MS',
+      `${requestTimeoutMs} is less than MCP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}): the headers are part of the request`,
+      `set it to at least ${headersTimeoutMs}`,
+    );
+  }
+
   const logLevel = read(env, 'LOG_LEVEL') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `"${logLevel}" is not a level`, 'use one of error, warn, info, debug');
@@ -326,19 +348,25 @@ export function loadConfig(env: Env): Config {
     staffScope: read(env, 'MCP_STAFF_SCOPE') ?? STAFF_SCOPE,
     staffRole: read(env, 'MCP_STAFF_ROLE') ?? STAFF_ROLE,
     emailClaim: read(env, 'MCP_EMAIL_CLAIM') ?? 'email',
+    requireEmailVerified: parseBoolean(env, 'MCP_REQUIRE_EMAIL_VERIFIED', true),
+    requireAtJwt: parseBoolean(env, 'MCP_REQUIRE_AT_JWT', false),
     rolesClaim: read(env, 'MCP_ROLES_CLAIM') ?? 'realm_access.roles',
     sessions: parseBoolean(env, 'MCP_SESSIONS', true),
     jsonResponses: (read(env, 'MCP_RESPONSE_MODE') ?? 'json') === 'json',
     sessionIdleSeconds: parseInteger(env, 'MCP_SESSION_IDLE_SECONDS', 1800, 10, 7 * 24 * 3600),
     sessionMaxAgeSeconds: parseInteger(env, 'MCP_SESSION_MAX_AGE_SECONDS', 86_400, 60, 30 * 24 * 3600),
     maxSessions: parseInteger(env, 'MCP_MAX_SESSIONS', 10_000, 1, 1_000_000),
+    maxSessionsPerUser: parseInteger(env, 'MCP_MAX_SESSIONS_PER_USER', 100, 1, 1_000_000),
     maxSseStreamsPerUser: parseInteger(env, 'MCP_MAX_SSE_STREAMS_PER_USER', 10, 1, 10_000),
     sessionSecret,
     redisUrl,
     redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'sample-mcp:',
     rateLimitPerMinute: parseInteger(env, 'MCP_RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
     shutdownGraceSeconds: parseInteger(env, 'MCP_SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
-    headersTimeoutMs: parseInteger(env, 'MCP_HEADERS_TIMEOUT_MS', 30_000, 500, 600_000),
+    headersTimeoutMs,
+    requestTimeoutMs,
+    maxConnections: parseInteger(env, 'MCP_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+    sseMaxLifetimeSeconds: parseInteger(env, 'MCP_SSE_MAX_LIFETIME_SECONDS', 3600, 1, 7 * 86_400),
     logLevel,
   });
 }

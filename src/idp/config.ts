@@ -1,6 +1,7 @@
 /**
  * Configuration of the embedded authorization server, parsed once from the environment.
  */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import {
   ConfigError,
@@ -29,7 +30,28 @@ export interface IdpConfig {
   extraRedirectUris: string[];
   /** Hosts whose Client ID Metadata Documents are fetched besides ChatGPT's, Claude's and VS Code's. */
   cimdTrustedHosts: string[];
+  /** Requests per minute per client address and for all addresses together (0 = no limit). */
+  limits: {
+    loginsPerIp: number;
+    logins: number;
+    registrationsPerIp: number;
+    registrations: number;
+    authorizationsPerIp: number;
+    authorizations: number;
+  };
+  /** Password hashes computed at once, and logins that may wait for one. */
+  hashing: { concurrency: number; maxQueued: number };
+  /** A registered client nothing was issued to expires after this. */
+  unusedClientTtlSeconds: number;
+  /** How often expired clients, interactions, sessions and tokens are deleted. */
+  sweepIntervalSeconds: number;
+  /** Redis for the rate-limit counters (`REDIS_URL`), shared with the resource server's. */
+  redisUrl: string | undefined;
+  redisKeyPrefix: string;
 }
+
+/** Half the cores, at least one, at most libuv's default pool of four threads. */
+const defaultHashConcurrency = () => Math.min(4, Math.max(1, Math.floor(availableParallelism() / 2)));
 
 /** The embedded server's issuer as configured (`IDP_ISSUER`, default `http://localhost:$IDP_PORT`). */
 export function idpIssuerFrom(env: Env): string {
@@ -61,7 +83,11 @@ function parseHosts(env: Env, name: string): string[] {
   return hosts;
 }
 
-export function loadIdpConfig(env: Env, rs: { serverUrl: string; production: boolean }): IdpConfig {
+export function loadIdpConfig(
+  env: Env,
+  rs: { serverUrl: string; production: boolean; redisUrl?: string | undefined; redisKeyPrefix?: string },
+): IdpConfig {
+  const perMinute = (name: string, fallback: number) => parseInteger(env, name, fallback, 0, 1_000_000);
   const port = parseInteger(env, 'IDP_PORT', 4000, 1, 65535);
   const issuerRaw = idpIssuerFrom(env);
   const issuerUrl = new URL(issuerRaw);
@@ -86,5 +112,21 @@ export function loadIdpConfig(env: Env, rs: { serverUrl: string; production: boo
     ),
     extraRedirectUris: extra,
     cimdTrustedHosts: parseHosts(env, 'IDP_CIMD_TRUSTED_HOSTS'),
+    limits: {
+      loginsPerIp: perMinute('IDP_LOGINS_PER_IP_PER_MINUTE', 60),
+      logins: perMinute('IDP_LOGINS_PER_MINUTE', 1200),
+      registrationsPerIp: perMinute('IDP_REGISTRATIONS_PER_IP_PER_MINUTE', 60),
+      registrations: perMinute('IDP_REGISTRATIONS_PER_MINUTE', 600),
+      authorizationsPerIp: perMinute('IDP_AUTHORIZATIONS_PER_IP_PER_MINUTE', 120),
+      authorizations: perMinute('IDP_AUTHORIZATIONS_PER_MINUTE', 6000),
+    },
+    hashing: {
+      concurrency: parseInteger(env, 'IDP_PASSWORD_HASH_CONCURRENCY', defaultHashConcurrency(), 1, 64),
+      maxQueued: parseInteger(env, 'IDP_PASSWORD_HASH_QUEUE', 32, 0, 10_000),
+    },
+    unusedClientTtlSeconds: parseInteger(env, 'IDP_UNUSED_CLIENT_TTL_SECONDS', 3600, 1, 30 * 86_400),
+    sweepIntervalSeconds: parseInteger(env, 'IDP_SWEEP_INTERVAL_SECONDS', 600, 1, 86_400),
+    redisUrl: rs.redisUrl,
+    redisKeyPrefix: rs.redisKeyPrefix ?? 'sample-mcp:',
   };
 }

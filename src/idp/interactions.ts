@@ -9,13 +9,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { MCP_SCOPE, STAFF_ROLE, STAFF_SCOPE } from '../auth/scopes.js';
 import type { Logger } from '../observability/logger.js';
+import { clientAddressKey } from '../web/clientAddress.js';
 import { sendHtml } from '../web/html.js';
 import { BodyTooLargeError, readBody } from '../web/nodeIo.js';
 import type { CimdPolicy } from './cimd.js';
 import type { IdpConfig } from './config.js';
 import type { IdpKeys } from './keys.js';
+import type { IdpLimits } from './limits.js';
+import { createLoginBackoff } from './loginBackoff.js';
 import { consentPage, errorPage, loginPage, type ScopeView } from './pages.js';
-import type { UserDirectory } from './users.js';
+import { QueueFullError, type UserDirectory } from './users.js';
 
 const SCOPE_TEXT: Record<string, string> = {
   openid: 'Confirm who you are',
@@ -34,14 +37,13 @@ export interface InteractionDeps {
   logger: Logger;
   /** Tells whether a client id is a metadata document URL, and its host. */
   cimd: Pick<CimdPolicy, 'documentHost'>;
+  /** Login attempts per client address and in all. */
+  limits: Pick<IdpLimits, 'login'>;
 }
 
-/** At most this many failed logins per e-mail per window. */
-const MAX_FAILURES = 5;
-const FAILURE_WINDOW_MS = 5 * 60_000;
-
 export function createInteractionHandler(deps: InteractionDeps) {
-  const failures = new Map<string, { count: number; until: number }>();
+  /** Failed logins per (e-mail, address): backoff for that pair only, never a lock of the e-mail. */
+  const backoff = createLoginBackoff();
 
   const csrfFor = (uid: string) =>
     createHmac('sha256', deps.keys.csrfSecret).update(`csrf:${uid}`).digest('base64url');
@@ -51,8 +53,13 @@ export function createInteractionHandler(deps: InteractionDeps) {
     return got.length === expected.length && timingSafeEqual(got, expected);
   };
 
-  function send(res: ServerResponse, status: number, html: string): void {
-    sendHtml(res, status, html, { 'referrer-policy': 'no-referrer' });
+  function send(
+    res: ServerResponse,
+    status: number,
+    html: string,
+    headers: Record<string, string> = {},
+  ): void {
+    sendHtml(res, status, html, { 'referrer-policy': 'no-referrer', ...headers });
   }
 
   async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
@@ -88,6 +95,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     email: string,
     error: string | undefined,
     status = 200,
+    retryAfterSeconds?: number,
   ) {
     const { name } = await clientLabel(clientId);
     send(
@@ -101,6 +109,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
         error,
         devHint: !deps.config.production,
       }),
+      retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) },
     );
   }
 
@@ -156,29 +165,34 @@ export function createInteractionHandler(deps: InteractionDeps) {
         400,
       );
     }
-    const now = Date.now();
-    const f = failures.get(email);
-    if (f && f.until > now && f.count >= MAX_FAILURES) {
-      return showLogin(
-        res,
-        uid,
-        clientId,
-        email,
-        'Too many failed attempts. Wait a few minutes and try again.',
-        429,
-      );
+    const address = clientAddressKey(req.socket.remoteAddress);
+    const rate = await deps.limits.login.consume(address);
+    if (!rate.ok) {
+      deps.logger.info({ event: 'login_refused', reason: 'rate_limited' }, 'login refused');
+      const wait = `Too many sign-in attempts from your network. Wait ${inSeconds(rate.retryAfterSeconds)} and try again.`;
+      return showLogin(res, uid, clientId, email, wait, 429, rate.retryAfterSeconds);
     }
-    const account = deps.users.verify(email, password);
+    const waitMs = backoff.waitMs(email, address);
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      const wait = `Too many failed attempts. Wait ${inSeconds(seconds)} and try again.`;
+      return showLogin(res, uid, clientId, email, wait, 429, seconds);
+    }
+    let account: Awaited<ReturnType<UserDirectory['verify']>>;
+    try {
+      account = await deps.users.verify(email, password);
+    } catch (err) {
+      if (!(err instanceof QueueFullError)) throw err;
+      deps.logger.warn({ event: 'login_refused', reason: 'busy' }, 'login refused: too many waiting');
+      const busy = 'Sign-in is busy right now. Try again in a few seconds.';
+      return showLogin(res, uid, clientId, email, busy, 503, 2);
+    }
     if (!account) {
-      const next =
-        f && f.until > now
-          ? { count: f.count + 1, until: f.until }
-          : { count: 1, until: now + FAILURE_WINDOW_MS };
-      failures.set(email, next);
+      backoff.failed(email, address);
       deps.logger.info({ event: 'login_failed', reason: 'bad_credentials' }, 'login failed');
       return showLogin(res, uid, clientId, email, 'The e-mail address or password is incorrect.', 401);
     }
-    failures.delete(email);
+    backoff.succeeded(email, address);
     deps.logger.info({ event: 'login', sub: account.id }, 'user signed in');
     await deps.provider.interactionFinished(
       req,
@@ -302,3 +316,5 @@ export function createInteractionHandler(deps: InteractionDeps) {
 }
 
 class FormError extends Error {}
+
+const inSeconds = (n: number) => (n === 1 ? '1 second' : `${n} seconds`);

@@ -14,12 +14,13 @@
 import type Database from 'better-sqlite3';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { MCP_SCOPE, STAFF_SCOPE } from '../auth/scopes.js';
-import { sqliteAdapter } from './adapter.js';
+import { clientLifetimes, sqliteAdapter } from './adapter.js';
 import type { CimdPolicy } from './cimd.js';
 import type { IdpConfig } from './config.js';
 import type { IdpKeys } from './keys.js';
 import { errorPage } from './pages.js';
 import { isLoopbackRedirect, redirectUriAllowed } from './redirects.js';
+import { checkMetadataSize, LIMITED_PROPERTIES } from './registrationLimits.js';
 import type { UserDirectory } from './users.js';
 
 /** Scope used when an authorization request names none (ChatGPT on reconnect): like Keycloak's default client scopes. */
@@ -36,7 +37,7 @@ export interface ProviderDeps {
 
 export function createProvider({ config, users, keys, db, cimd }: ProviderDeps): Provider {
   const configuration: Configuration = {
-    adapter: sqliteAdapter(db),
+    adapter: sqliteAdapter(db, clientLifetimes(config)),
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
       keys: keys.cookieKeys,
@@ -62,8 +63,9 @@ export function createProvider({ config, users, keys, db, cimd }: ProviderDeps):
     responseTypes: ['code'],
     pkce: { required: () => true },
     extraClientMetadata: {
-      properties: ['redirect_uris', 'post_logout_redirect_uris'],
+      properties: ['redirect_uris', 'post_logout_redirect_uris', ...LIMITED_PROPERTIES],
       validator(_ctx, key, value, metadata) {
+        checkMetadataSize(key, value, metadata);
         // Where the browser goes after logout is a redirect too: the same allow-list, or an
         // open redirect through /session/end.
         if (key === 'post_logout_redirect_uris') {
@@ -155,7 +157,8 @@ export function createProvider({ config, users, keys, db, cimd }: ProviderDeps):
       const account =
         'accountId' in token && token.accountId ? users.find(token.accountId as string) : undefined;
       if (!account) return undefined;
-      return { email: account.email, realm_access: { roles: account.roles } };
+      // The dev accounts' addresses are fixed by configuration: verified by construction.
+      return { email: account.email, email_verified: true, realm_access: { roles: account.roles } };
     },
     // Refresh tokens for every client allowed the grant (not only with offline_access), rotated
     // on each use, living on after the browser session ends: a connector keeps working for weeks.

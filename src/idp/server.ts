@@ -12,20 +12,27 @@
  * ```
  */
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import type { Redis } from 'ioredis';
 import type Provider from 'oidc-provider';
+import { connectRedis } from '../cluster/redis.js';
 import { ConfigError } from '../config/config.js';
 import { listenOnConfigured } from '../config/listen.js';
 import type { Logger } from '../observability/logger.js';
+import { clientAddressKey } from '../web/clientAddress.js';
+import { sendHtml } from '../web/html.js';
 import { urlOf } from '../web/listen.js';
 import { isLoopbackHostname } from '../web/loopback.js';
-import { openIdpDatabase } from './adapter.js';
+import { clientLifetimes, openIdpDatabase, sweepExpired } from './adapter.js';
 import { createCimdPolicy } from './cimd.js';
 import type { IdpConfig } from './config.js';
 import { createInteractionHandler } from './interactions.js';
 import { loadOrCreateKeys } from './keys.js';
+import { createIdpLimits, type IdpLimits } from './limits.js';
+import { errorPage } from './pages.js';
 import { createProvider } from './provider.js';
+import { MAX_REGISTRATION_BODY_BYTES } from './registrationLimits.js';
 import { DEV_ACCOUNTS, devUsers, type UserDirectory } from './users.js';
 
 export interface AuthorizationServer {
@@ -70,7 +77,7 @@ export async function startAuthorizationServer(
   opts: { env: Record<string, string | undefined>; logger: Logger },
 ): Promise<AuthorizationServer> {
   const { logger } = opts;
-  const users = devUsers(opts.env);
+  const users = devUsers(opts.env, config.hashing);
   if (config.production && users.usesDevDefaults) {
     const which = DEV_ACCOUNTS.filter((a) => !opts.env[a.passwordEnv]?.trim()).map((a) => a.passwordEnv);
     throw new ConfigError(
@@ -81,7 +88,7 @@ export async function startAuthorizationServer(
   }
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const keys = await loadOrCreateKeys(config.dataDir);
-  const db = openIdpDatabase(join(config.dataDir, 'idp.sqlite'));
+  const db = openIdpDatabase(join(config.dataDir, 'idp.sqlite'), clientLifetimes(config));
   const cimd = createCimdPolicy({
     trustedHosts: config.cimdTrustedHosts,
     onRefused: (url, reason) =>
@@ -90,9 +97,17 @@ export async function startAuthorizationServer(
         'client metadata document refused',
       ),
   });
+  let redis: Redis | undefined;
+  try {
+    redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  const limits = createIdpLimits(config, redis);
   const provider = createProvider({ config, users, keys, db, cimd });
   const callback = provider.callback();
-  const interactions = createInteractionHandler({ provider, users, keys, config, logger, cimd });
+  const interactions = createInteractionHandler({ provider, users, keys, config, logger, cimd, limits });
 
   provider.on('server_error', (_ctx, err) =>
     logger.error({ event: 'idp_server_error', err: err.message }, 'authorization server error'),
@@ -138,7 +153,23 @@ export async function startAuthorizationServer(
           return;
         }
         for (const [k, v] of Object.entries(REGISTRATION_CORS)) res.setHeader(k, v);
+        const length = Number(req.headers['content-length'] ?? 0);
+        if (req.method === 'POST' && length > MAX_REGISTRATION_BODY_BYTES) {
+          res.writeHead(400, {
+            'content-type': 'application/json',
+            'cache-control': 'no-store',
+            connection: 'close',
+          });
+          res.end(
+            JSON.stringify({
+              error: 'invalid_client_metadata',
+              error_description: `the registration is ${length} bytes; at most ${MAX_REGISTRATION_BODY_BYTES}`,
+            }),
+          );
+          return;
+        }
       }
+      if (await overBudget(limits, req, res, url.pathname)) return;
       callback(req, res);
     } catch (err) {
       logger.error(
@@ -148,10 +179,22 @@ export async function startAuthorizationServer(
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal error');
     }
   });
+  // Expired rows go periodically, not only at start-up: a long-running server must not keep
+  // every abandoned interaction, session and unused client.
+  const sweeper = setInterval(() => {
+    try {
+      const deleted = sweepExpired(db);
+      if (deleted) logger.info({ event: 'idp_sweep', deleted }, 'expired authorization-server rows deleted');
+    } catch (err) {
+      logger.warn({ event: 'idp_sweep_failed', err: (err as Error).message }, 'sweep failed');
+    }
+  }, config.sweepIntervalSeconds * 1000).unref();
   try {
     await listenOnConfigured(server, config.port, config.host, 'IDP_PORT');
   } catch (err) {
+    clearInterval(sweeper);
     db.close();
+    redis?.disconnect();
     throw err;
   }
   return {
@@ -161,10 +204,53 @@ export async function startAuthorizationServer(
     users,
     server,
     async close() {
+      clearInterval(sweeper);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
       db.close();
+      await redis?.quit().catch(() => redis?.disconnect());
     },
   };
+}
+
+/**
+ * New authorization requests and registrations are counted per client address and in all; over
+ * budget, 429 with `Retry-After` (an HTML page for the browser at `/auth`, OAuth JSON at `/reg`).
+ * Resumed authorizations (`/auth/<uid>`, after a login) are not counted again.
+ */
+async function overBudget(
+  limits: IdpLimits,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): Promise<boolean> {
+  const limiter =
+    path === '/auth'
+      ? limits.authorization
+      : path === '/reg' && req.method === 'POST'
+        ? limits.registration
+        : undefined;
+  if (!limiter) return false;
+  const rate = await limiter.consume(clientAddressKey(req.socket.remoteAddress));
+  if (rate.ok) return false;
+  const retryAfter = { 'retry-after': String(rate.retryAfterSeconds) };
+  const wait = `retry in ${rate.retryAfterSeconds} s`;
+  if (path === '/auth') {
+    sendHtml(
+      res,
+      429,
+      errorPage('Too many requests', `Too many sign-in requests from your network: ${wait}.`),
+      retryAfter,
+    );
+  } else {
+    res.writeHead(429, { 'content-type': 'application/json', 'cache-control': 'no-store', ...retryAfter });
+    res.end(
+      JSON.stringify({
+        error: 'temporarily_unavailable',
+        error_description: `Too many registrations from your network: ${wait}`,
+      }),
+    );
+  }
+  return true;
 }

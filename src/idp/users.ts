@@ -1,9 +1,18 @@
 /**
  * The embedded authorization server's users: three dev accounts matching the sample data.
  * Passwords come from the environment; the documented dev defaults are refused in production.
+ *
+ * A login's password hash (scrypt, ~40 ms of CPU) runs on libuv's thread pool, never on the event
+ * loop, and at most `concurrency` at a time with at most `maxQueued` waiting: a login flood cannot
+ * stall other requests, and beyond the queue a login is refused at once ({@link QueueFullError}).
+ * An unknown e-mail costs the same hash as a known one, so timing does not tell which exist.
  */
-import { scryptSync, timingSafeEqual } from 'node:crypto';
+import { scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
 import { STAFF_ROLE } from '../auth/scopes.js';
+import { createSemaphore } from '../web/semaphore.js';
+
+export { QueueFullError } from '../web/semaphore.js';
 
 export interface Account {
   /** Stable subject (`sub`). */
@@ -17,8 +26,11 @@ export interface Account {
 export interface UserDirectory {
   accounts: readonly Account[];
   find(id: string): Account | undefined;
-  /** Constant-time password check; `undefined` for an unknown e-mail or a wrong password. */
-  verify(email: string, password: string): Account | undefined;
+  /**
+   * Constant-time password check; `undefined` for an unknown e-mail or a wrong password.
+   * @throws QueueFullError when too many checks are already waiting
+   */
+  verify(email: string, password: string): Promise<Account | undefined>;
   /** True while any account still uses its documented dev default password. */
   usesDevDefaults: boolean;
 }
@@ -54,9 +66,23 @@ export const DEV_ACCOUNTS: readonly (Account & { passwordEnv: string; devPasswor
 ];
 
 const SALT = 'sample-mcp-idp';
-const hash = (password: string) => scryptSync(password, SALT, 32);
+const KEY_LENGTH = 32;
+/** At start-up only (three accounts and the dummy). */
+const hash = (password: string) => scryptSync(password, SALT, KEY_LENGTH);
+const scryptAsync = promisify(scrypt) as (password: string, salt: string, keylen: number) => Promise<Buffer>;
 
-export function devUsers(env: Record<string, string | undefined>): UserDirectory {
+export interface HashingOptions {
+  /** Password hashes computed at once (each takes a thread of libuv's pool, 4 by default). */
+  concurrency: number;
+  /** Logins waiting for a hash; beyond this, refused. */
+  maxQueued: number;
+}
+
+export function devUsers(
+  env: Record<string, string | undefined>,
+  hashing: HashingOptions = { concurrency: 1, maxQueued: 32 },
+): UserDirectory {
+  const slots = createSemaphore(hashing);
   const entries = DEV_ACCOUNTS.map(({ passwordEnv, devPassword, ...account }) => {
     const password = env[passwordEnv]?.trim() || devPassword;
     return { account, hash: hash(password), isDefault: password === devPassword };
@@ -66,9 +92,10 @@ export function devUsers(env: Record<string, string | undefined>): UserDirectory
   return {
     accounts: entries.map((e) => e.account),
     find: (id) => entries.find((e) => e.account.id === id)?.account,
-    verify(email, password) {
+    async verify(email, password) {
       const entry = byEmail.get(email.trim().toLowerCase());
-      const ok = timingSafeEqual(hash(password.slice(0, 1024)), entry?.hash ?? dummy);
+      const given = await slots.run(() => scryptAsync(password.slice(0, 1024), SALT, KEY_LENGTH));
+      const ok = timingSafeEqual(given, entry?.hash ?? dummy);
       return ok && entry ? entry.account : undefined;
     },
     usesDevDefaults: entries.some((e) => e.isDefault),

@@ -200,7 +200,7 @@ export class McpEndpoint {
     if (initialize && this.options.sessions && typeof first.result?.protocolVersion === 'string') {
       const newSid = this.options.sessionIds.issue(principal.key, first.result.protocolVersion);
       try {
-        await this.options.registry.opened(newSid);
+        await this.options.registry.opened(newSid, principal.key);
       } catch (err) {
         this.options.onError?.(err as Error);
         return storeUnavailable();
@@ -232,7 +232,7 @@ export class McpEndpoint {
     if (!claims) return rpcError(404, -32001, NOT_FOUND);
     let alive: boolean;
     try {
-      alive = await this.options.registry.touch(sid);
+      alive = await this.options.registry.touch(sid, principal.key);
     } catch (err) {
       this.options.onError?.(err as Error);
       return storeUnavailable();

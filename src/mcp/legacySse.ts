@@ -27,6 +27,8 @@ export class LegacySseEndpoint {
       keepAliveMs: number;
       /** Streams one principal may hold; opening another closes their oldest. */
       maxStreamsPerPrincipal: number;
+      /** A stream is closed after this long; the client opens a new one. */
+      maxLifetimeMs: number;
       relay: SseRelay;
       /** The SDK's view of a principal whose message was relayed from another replica. */
       authInfoFor: (p: Principal) => AuthInfo;
@@ -49,8 +51,14 @@ export class LegacySseEndpoint {
     const ping = setInterval(() => {
       if (!res.writableEnded) res.write(': keep-alive\n\n');
     }, this.options.keepAliveMs).unref();
+    // No stream lives for ever (it was authorized once, by a token that expires long before).
+    const lifetime = setTimeout(
+      () => void transport.close().catch(() => {}),
+      this.options.maxLifetimeMs,
+    ).unref();
     const cleanup = () => {
       clearInterval(ping);
+      clearTimeout(lifetime);
       if (this.streams.delete(id)) this.options.onCountChange?.(this.streams.size);
       this.options.relay.unregister(id).catch((err: Error) => this.options.onError?.(err));
     };

@@ -8,6 +8,9 @@
  * is handed back with the client's id restored. The caller's `AuthInfo` travels with each message,
  * as the SDK's HTTP transports pass it.
  *
+ * The messages of a batch are delivered one event-loop turn apart, so one user's batch of
+ * searches does not stall everyone else for its whole duration.
+ *
  * `notifications/cancelled` is not passed on: on a shared server the id it names would be another
  * caller's internal id, and the SDK answers nothing for a cancelled request. Every request is
  * settled — by its response, by `requestTimeoutMs`, or when the server closes.
@@ -118,7 +121,10 @@ export class SharedServer {
    */
   async dispatch(messages: JSONRPCMessage[], authInfo: AuthInfo): Promise<JSONRPCMessage[]> {
     const answers: Promise<JSONRPCMessage>[] = [];
-    for (const message of messages) {
+    for (const [i, message] of messages.entries()) {
+      // A batch yields to the event loop between its messages: its tool calls (synchronous store
+      // queries) would otherwise run back to back and hold up every other request meanwhile.
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       if (isJSONRPCRequest(message)) answers.push(this.transport.request(message, authInfo));
       else if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') continue;
       else this.transport.notify(message, authInfo);

@@ -34,6 +34,11 @@ export function createMetrics() {
       help: 'Requests refused with 429 by the per-user rate limit',
       registers: [registry],
     }),
+    connectionsDropped: new Counter({
+      name: 'mcp_connections_dropped_total',
+      help: 'Connections closed on arrival because MCP_MAX_CONNECTIONS were open',
+      registers: [registry],
+    }),
     toolCalls: new Counter({
       name: 'mcp_tool_calls_total',
       help: 'Tool calls by tool and outcome',

@@ -113,7 +113,10 @@ export async function startTestIssuer(opts: { path?: string; port?: number } = {
         : (keys.find((k) => k.kid === (o.kid ?? keys[keys.length - 1]?.kid)) ?? keys[0]);
       if (!key) throw new Error('no key');
       const now = Math.floor(Date.now() / 1000);
-      const jwt = new SignJWT({ iat: now, ...claims }).setProtectedHeader({
+      // Like Keycloak and the embedded server: an e-mail comes with email_verified.
+      const verified = claims.email !== undefined &&
+        !('email_verified' in claims) && { email_verified: true };
+      const jwt = new SignJWT({ iat: now, ...verified, ...claims }).setProtectedHeader({
         alg: o.alg ?? 'RS256',
         kid: o.kid ?? key.kid,
         typ: 'JWT',

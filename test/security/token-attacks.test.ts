@@ -401,6 +401,35 @@ const attacks: Attack[] = [
     reason: 'token_type',
   },
   {
+    name: 'header typ of another kind of JWT (dpop+jwt)',
+    build: async () => bearer(await s.token('alice', {}, { header: { typ: 'dpop+jwt' } })),
+    status: 401,
+    error: 'invalid_token',
+    reason: 'token_type',
+  },
+  // e-mail: only a verified one gives access to that customer's orders
+  {
+    name: "bob's e-mail with email_verified: false",
+    build: async () => bearer(await s.token('alice', { email: 'bob@example.com', email_verified: false })),
+    status: 401,
+    error: 'invalid_token',
+    reason: 'email_unverified',
+  },
+  {
+    name: 'an e-mail without email_verified',
+    build: async () => bearer(await s.token('bob', { email_verified: undefined })),
+    status: 401,
+    error: 'invalid_token',
+    reason: 'email_unverified',
+  },
+  {
+    name: 'email_verified as the string "true"',
+    build: async () => bearer(await s.token('bob', { email_verified: 'true' })),
+    status: 401,
+    error: 'invalid_token',
+    reason: 'email_unverified',
+  },
+  {
     name: 'no sub',
     build: async () => bearer(await s.token('alice', { sub: undefined })),
     status: 401,

@@ -3,9 +3,10 @@
  * (asymmetric algorithms only), then `iss`, `aud`, `exp`/`nbf` — and translate every failure into
  * a typed {@link AuthError} with a precise reason.
  */
-import { errors, type JWTPayload, jwtVerify } from 'jose';
+import { errors, type JWTPayload, jwtVerify, type ProtectedHeaderParameters } from 'jose';
 import { AuthError } from '../errors.js';
 import { JwksUnavailableError, type KeyStore } from '../jwks/keyStore.js';
+import { requireAccessTokenType } from './tokenType.js';
 
 /** Asymmetric JWS algorithms only: `none` and HMAC (`HS*`) can never verify. */
 export const ALLOWED_ALGORITHMS = [
@@ -29,6 +30,8 @@ export interface VerifyOptions {
   /** `acceptedAudiences(audiences)`, when the caller computed it once already. */
   accepted?: readonly string[];
   clockSkewSeconds: number;
+  /** Header `typ` must be `at+jwt` (RFC 9068); otherwise `JWT`, `at+jwt` or none. */
+  requireAtJwt: boolean;
 }
 
 /**
@@ -51,8 +54,9 @@ export function acceptedAudiences(audiences: readonly string[]): string[] {
 
 export async function verifyAccessToken(token: string, options: VerifyOptions): Promise<JWTPayload> {
   let payload: JWTPayload;
+  let protectedHeader: ProtectedHeaderParameters;
   try {
-    ({ payload } = await jwtVerify(token, options.keys.getKey, {
+    ({ payload, protectedHeader } = await jwtVerify(token, options.keys.getKey, {
       algorithms: ALLOWED_ALGORITHMS,
       issuer: options.issuer,
       audience: [...(options.accepted ?? acceptedAudiences(options.audiences))],
@@ -62,10 +66,7 @@ export async function verifyAccessToken(token: string, options: VerifyOptions): 
   } catch (err) {
     throw toAuthError(err, options);
   }
-  // Keycloak marks ID and refresh tokens with `typ`; neither is an access token.
-  if (typeof payload.typ === 'string' && !['bearer', 'at+jwt'].includes(payload.typ.toLowerCase())) {
-    throw new AuthError('invalid_token', 'token_type', `A ${payload.typ} token is not an access token`);
-  }
+  requireAccessTokenType(protectedHeader, payload, options.requireAtJwt);
   // A sender-constrained token (RFC 9449 DPoP, RFC 8705 mTLS: `cnf`) is only good with its proof,
   // which this server does not check: accepting it as a bearer token would undo the binding.
   if (payload.cnf !== undefined) {

@@ -6,45 +6,20 @@
  * requests).
  */
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Principal } from '../../auth/principal.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { sendRpcError } from '../../web/nodeIo.js';
+import { createWindowLimiter, type RateDecision, type RateLimiter } from '../../web/rateLimiter.js';
 import type { Exchange, Gate } from '../exchange.js';
 
-export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
+export type { RateDecision, RateLimiter } from '../../web/rateLimiter.js';
 
-export interface RateLimiter {
-  /** Takes `points` (default 1) from the key's budget for this minute. */
-  consume(key: string, points?: number): Promise<RateDecision>;
-}
-
-/** `perMinute <= 0` disables the limit. */
+/** `perMinute` requests per user per minute; `perMinute <= 0` disables the limit. */
 export function createRateLimiter(perMinute: number, shared?: { redis: Redis; prefix: string }): RateLimiter {
-  if (perMinute <= 0) return { consume: async () => ({ ok: true }) };
-  const memory = new RateLimiterMemory({ points: perMinute, duration: 60 });
-  const limiter = shared
-    ? new RateLimiterRedis({
-        storeClient: shared.redis,
-        keyPrefix: `${shared.prefix}rate`,
-        points: perMinute,
-        duration: 60,
-        insuranceLimiter: memory,
-      })
-    : memory;
-  return {
-    async consume(key, points = 1) {
-      try {
-        await limiter.consume(key, points);
-        return { ok: true };
-      } catch (err) {
-        if (err instanceof RateLimiterRes) {
-          return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(err.msBeforeNext / 1000)) };
-        }
-        throw err;
-      }
-    },
-  };
+  return createWindowLimiter(
+    { points: perMinute, durationSeconds: 60, keyPrefix: shared ? `${shared.prefix}rate` : 'rate' },
+    shared?.redis,
+  );
 }
 
 /** The gate: one point per request for the signed-in user; beyond the limit 429 with `Retry-After`. */
