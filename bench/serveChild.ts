@@ -2,6 +2,9 @@
  * `npm run serve` as a child process for the benchmarks: behind a test issuer, on a free loopback
  * port, with its own data directory, logging warnings only and no rate limit; ready once
  * `/healthz` answers. `stop()` ends it with SIGTERM and removes what it created.
+ *
+ * `BENCH_CPU_PROF=<dir>` runs the server under `node --cpu-prof` (the profile is written to <dir>
+ * when it stops; read it with `npx tsx bench/compare/profile.ts <file>`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,22 +25,23 @@ export async function startServeChild(name: string): Promise<ServeChild> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), `sample-mcp-${name}-`));
-  const child = spawn(
-    join(process.cwd(), 'node_modules', '.bin', 'tsx'),
-    [join(process.cwd(), 'src', 'cli', 'serve.ts')],
-    {
-      env: {
-        ...process.env,
-        KC_ISSUER: issuer.issuer,
-        MCP_SERVER_URL: base,
-        PORT: String(port),
-        DATA_DIR: dataDir,
-        LOG_LEVEL: 'warn',
-        MCP_RATE_LIMIT_PER_MINUTE: '0',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
+  const serve = join(process.cwd(), 'src', 'cli', 'serve.ts');
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const [command, args] = profileDir
+    ? [process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--import', 'tsx', serve]]
+    : [join(process.cwd(), 'node_modules', '.bin', 'tsx'), [serve]];
+  const child = spawn(command, args, {
+    env: {
+      ...process.env,
+      KC_ISSUER: issuer.issuer,
+      MCP_SERVER_URL: base,
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      MCP_RATE_LIMIT_PER_MINUTE: '0',
     },
-  );
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
