@@ -8,14 +8,23 @@ import { orderMetadata, orderText, orderTitle, orderUrl } from '../../orders/pre
 import { viewerOf } from '../../orders/types.js';
 import { principalOf, type ToolDeps } from '../context.js';
 import { jsonResult, toolError } from './result.js';
+import { withStableJsonSchema } from './schema.js';
 
-const output = z.object({
-  id: z.string(),
-  title: z.string(),
-  text: z.string(),
-  url: z.string().url(),
-  metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
-});
+const input = withStableJsonSchema(
+  z.object({
+    id: z.string().min(1).max(200).describe('Order id from search, e.g. "ord-100042"'),
+  }),
+);
+
+const output = withStableJsonSchema(
+  z.object({
+    id: z.string(),
+    title: z.string(),
+    text: z.string(),
+    url: z.string().url(),
+    metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  }),
+);
 
 export function registerFetch(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -25,9 +34,7 @@ export function registerFetch(server: McpServer, deps: ToolDeps): void {
       description:
         'Fetch one order by the id that `search` returned (e.g. "ord-100042"): customer, items, prices, ' +
         'status, dates and notes, as {id,title,text,url,metadata}.',
-      inputSchema: z.object({
-        id: z.string().min(1).max(200).describe('Order id from search, e.g. "ord-100042"'),
-      }),
+      inputSchema: input,
       outputSchema: output,
       annotations: { readOnlyHint: true, destructiveHint: false, openWorldHint: false, idempotentHint: true },
     },

@@ -8,13 +8,22 @@ import { orderUrl } from '../../orders/present.js';
 import { viewerOf } from '../../orders/types.js';
 import { principalOf, type ToolDeps } from '../context.js';
 import { jsonResult, toolError } from './result.js';
+import { withStableJsonSchema } from './schema.js';
 
 export const SEARCH_LIMIT = 10;
 export const MAX_QUERY_LENGTH = 20_000;
 
-const output = z.object({
-  results: z.array(z.object({ id: z.string(), title: z.string(), url: z.string().url() })),
-});
+const input = withStableJsonSchema(
+  z.object({
+    query: z.string().max(MAX_QUERY_LENGTH).describe('Words to look for, e.g. "chocolate birthday"'),
+  }),
+);
+
+const output = withStableJsonSchema(
+  z.object({
+    results: z.array(z.object({ id: z.string(), title: z.string(), url: z.string().url() })),
+  }),
+);
 
 export function registerSearch(server: McpServer, deps: ToolDeps): void {
   server.registerTool(
@@ -25,9 +34,7 @@ export function registerSearch(server: McpServer, deps: ToolDeps): void {
         'Search the cupcake orders you are allowed to see (your own; staff see all) by flavour, customer, ' +
         'status, date or notes. Returns up to 10 matches as {results:[{id,title,url}]}; pass an id to `fetch` ' +
         'for the full order. An empty query lists the most recent orders.',
-      inputSchema: z.object({
-        query: z.string().max(MAX_QUERY_LENGTH).describe('Words to look for, e.g. "chocolate birthday"'),
-      }),
+      inputSchema: input,
       outputSchema: output,
       annotations: { readOnlyHint: true, destructiveHint: false, openWorldHint: false, idempotentHint: true },
     },
