@@ -12,9 +12,11 @@
  *   of the lists' current scores). With one group it is the first k postings. The term counts
  *   come first: a group no order has means no answer; when the rarest group has at most
  *   {@link SHORT_LIST} orders its whole list is read at once (every answer is in it), and at most
- *   {@link EXHAUSTIVE_LIST} when a first threshold step did not settle the ranking. The walk reads at
- *   most {@link MAX_POSTINGS} postings; past that the best found so far is returned (a pathological
- *   query, e.g. two very common words that almost never occur together, at a million orders).
+ *   {@link EXHAUSTIVE_LIST} when a first threshold step did not settle the ranking. A newly seen
+ *   order's other groups are looked up one at a time, rarest first, and only while it still has
+ *   every group. The walk reads at most {@link MAX_POSTINGS} postings; past that the best found so
+ *   far is returned (a pathological query, e.g. six words from different note templates, which no
+ *   order has together, at a million orders: the "any word" pass then answers).
  * - {@link rankAny}: orders having any group, by how many groups they have, then total, then
  *   newest, among the first k of each group (a fallback when no order has every word).
  */
@@ -76,7 +78,7 @@ export const EXHAUSTIVE_LIST = 256;
 export const SHORT_LIST = 64;
 
 /** The most postings one ranking reads. */
-export const MAX_POSTINGS = 20_000;
+export const MAX_POSTINGS = 4_000;
 
 /** Postings fetched per term per step: small first (most queries end there), doubling up to the last. */
 const CHUNKS = [16, 64, 256, 1024];
@@ -173,34 +175,27 @@ class Scoreboard {
   }
 
   /**
-   * Totals and coverage of `rowids`, looking up (in one {@link PostingSource.scores} call) only
-   * the groups their lists did not show; a group still unknown after that is absent (0).
+   * Totals and coverage of `rowids`, looking up only the groups their lists did not show; a group
+   * still unknown after that is absent (0). With `requireAll`, groups are looked up one at a time
+   * in `order` (rarest first) and only for the orders that had every group so far: those missing
+   * one cannot be an answer, and uncorrelated words leave few orders after the first lookup.
+   * Otherwise one {@link PostingSource.scores} call looks up everything.
    */
-  rank(source: PostingSource, rowids: readonly number[]): Ranked[] {
-    const missing = new Set<number>();
-    const terms = new Set<string>();
-    for (const rowid of rowids) {
-      const scores = this.known.get(rowid) ?? [];
-      this.groups.forEach((groupTerms, g) => {
-        if (scores[g] !== undefined) return;
-        missing.add(rowid);
-        for (const t of groupTerms) terms.add(t);
-      });
-    }
-    if (missing.size > 0) {
-      const groupsOf = new Map<string, number[]>();
-      this.groups.forEach((groupTerms, g) => {
-        for (const t of groupTerms) groupsOf.set(t, [...(groupsOf.get(t) ?? []), g]);
-      });
-      for (const s of source.scores([...missing], [...terms])) {
-        const scores = this.known.get(s.rowid);
-        if (scores === undefined) continue;
-        for (const g of groupsOf.get(s.term) ?? []) scores[g] = Math.max(scores[g] ?? 0, s.score);
-      }
-      for (const rowid of missing) {
-        const scores = this.known.get(rowid) ?? [];
-        for (let g = 0; g < scores.length; g++) scores[g] ??= 0;
-      }
+  rank(
+    source: PostingSource,
+    rowids: readonly number[],
+    requireAll = false,
+    order?: readonly number[],
+  ): Ranked[] {
+    const steps = requireAll
+      ? (order ?? this.groups.map((_, g) => g)).map((g) => [g])
+      : [this.groups.map((_, g) => g)];
+    let alive = rowids;
+    for (const step of steps) {
+      const missing = alive.filter((rowid) => step.some((g) => this.known.get(rowid)?.[g] === undefined));
+      if (missing.length > 0) this.lookUp(source, missing, step);
+      if (requireAll)
+        alive = alive.filter((rowid) => step.every((g) => (this.known.get(rowid)?.[g] ?? 0) > 0));
     }
     return rowids.map((rowid) => {
       const scores = this.known.get(rowid) ?? [];
@@ -212,6 +207,22 @@ class Scoreboard {
       }
       return { rowid, total, covered };
     });
+  }
+
+  /** Looks up the scores of `rowids` for the groups `gs` (one call); what is still unknown is 0. */
+  private lookUp(source: PostingSource, rowids: readonly number[], gs: readonly number[]): void {
+    const groupsOf = new Map<string, number[]>();
+    for (const g of gs)
+      for (const t of this.groups[g] ?? []) groupsOf.set(t, [...(groupsOf.get(t) ?? []), g]);
+    for (const s of source.scores(rowids, [...groupsOf.keys()])) {
+      const scores = this.known.get(s.rowid);
+      if (scores === undefined) continue;
+      for (const g of groupsOf.get(s.term) ?? []) scores[g] = Math.max(scores[g] ?? 0, s.score);
+    }
+    for (const rowid of rowids) {
+      const scores = this.known.get(rowid);
+      if (scores) for (const g of gs) scores[g] ??= 0;
+    }
   }
 }
 
@@ -245,12 +256,18 @@ export function rankAll(source: PostingSource, groups: readonly (readonly string
   const rarest = sizes.indexOf(Math.min(...sizes));
   const rarestSize = sizes[rarest] ?? 0;
   if (rarestSize === 0) return [];
+  const rarestFirst = groups.map((_, g) => g).sort((a, b) => (sizes[a] ?? 0) - (sizes[b] ?? 0));
   if (rarestSize <= SHORT_LIST) {
-    readList(source, groups[rarest] ?? [], rarest, counts, board, keep);
+    readList(source, groups[rarest] ?? [], rarest, counts, board, (fresh) =>
+      keep(board.rank(source, fresh, true, rarestFirst)),
+    );
     return found;
   }
   for (let step = 0; ; step++) {
-    const size = CHUNKS[Math.min(step, CHUNKS.length - 1)] as number;
+    // Chunks grow each step, but all of a step together stays within the reading budget.
+    const budget = Math.floor((MAX_POSTINGS - read.n) / cursors.length);
+    const size = Math.min(CHUNKS[Math.min(step, CHUNKS.length - 1)] as number, budget);
+    if (size <= 0) break;
     const fresh: number[] = [];
     cursors.forEach((cursor, g) => {
       for (let i = 0; i < size; i++) {
@@ -259,7 +276,7 @@ export function rankAll(source: PostingSource, groups: readonly (readonly string
         if (board.saw(g, p)) fresh.push(p.rowid);
       }
     });
-    keep(board.rank(source, fresh));
+    keep(board.rank(source, fresh, true, rarestFirst));
     // An order not seen yet is after every cursor: in every group at most the cursor's score.
     if (cursors.some((c) => c.exhausted)) break;
     const bound = cursors.reduce((sum, c) => sum + (c.position?.score ?? 0), 0);
@@ -268,7 +285,9 @@ export function rankAll(source: PostingSource, groups: readonly (readonly string
     if (kth !== undefined && (kth.total > bound || (kth.total === bound && kth.rowid > oldest))) break;
     if (read.n >= MAX_POSTINGS) break;
     if (step === 0 && rarestSize <= EXHAUSTIVE_LIST) {
-      readList(source, groups[rarest] ?? [], rarest, counts, board, keep);
+      readList(source, groups[rarest] ?? [], rarest, counts, board, (fresh) =>
+        keep(board.rank(source, fresh, true, rarestFirst)),
+      );
       break;
     }
   }
@@ -285,14 +304,14 @@ function readList(
   g: number,
   counts: ReadonlyMap<string, number>,
   board: Scoreboard,
-  keep: (ranked: readonly Ranked[]) => void,
+  rankFresh: (fresh: readonly number[]) => void,
 ): void {
   const fresh: number[] = [];
   for (const term of terms) {
     const n = counts.get(term) ?? 0;
     if (n > 0) for (const p of source.walk(term, undefined, n)) if (board.saw(g, p)) fresh.push(p.rowid);
   }
-  keep(board.rank(source, fresh));
+  rankFresh(fresh);
 }
 
 /**

@@ -495,9 +495,11 @@ export class SqliteOrderStore implements SyncOrderStore {
     else addRanked(rankAll(source, exact, n + seen.size));
     if (hits.length >= n) return hits;
     const last = words[words.length - 1] ?? '';
-    const typed =
-      [...last].length >= MIN_PREFIX_CHARS ? [...exact.slice(0, -1), this.prefixGroup(last)] : undefined;
-    if (typed !== undefined) addRanked(rankAll(source, typed, n + seen.size));
+    const typedGroup = [...last].length >= MIN_PREFIX_CHARS ? this.prefixGroup(last) : undefined;
+    const typed = typedGroup === undefined ? undefined : [...exact.slice(0, -1), typedGroup];
+    // When no other word starts with the last one, the prefix pass would repeat the exact one.
+    if (typed !== undefined && (typedGroup?.length ?? 0) > 1)
+      addRanked(rankAll(source, typed, n + seen.size));
     if (hits.length < n && words.length > 1) addRanked(rankAny(source, typed ?? exact, n + seen.size));
     return hits;
   }
