@@ -12,6 +12,7 @@
 import { resolve } from 'node:path';
 import { MCP_SCOPE, STAFF_ROLE, STAFF_SCOPE } from '../auth/scopes.js';
 import { isLoopbackHostname } from '../web/loopback.js';
+import { loadTelemetryConfig, type TelemetryConfig } from './telemetry.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -91,6 +92,8 @@ export interface Config {
   /** A client must send its request headers within this time (slowloris protection). */
   readonly headersTimeoutMs: number;
   readonly logLevel: string;
+  /** OpenTelemetry export from the standard `OTEL_*` variables (off unless an OTLP endpoint is set). */
+  readonly telemetry: TelemetryConfig;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -340,5 +343,6 @@ export function loadConfig(env: Env): Config {
     shutdownGraceSeconds: parseInteger(env, 'MCP_SHUTDOWN_GRACE_SECONDS', 10, 0, 600),
     headersTimeoutMs: parseInteger(env, 'MCP_HEADERS_TIMEOUT_MS', 30_000, 500, 600_000),
     logLevel,
+    telemetry: loadTelemetryConfig(env),
   });
 }

@@ -26,6 +26,7 @@ import {
   isJSONRPCRequest,
   isJSONRPCResultResponse,
 } from '@modelcontextprotocol/server';
+import { withFacts } from './context.js';
 
 interface Pending {
   originalId: RequestId;
@@ -119,8 +120,10 @@ export class SharedServer {
   async dispatch(messages: JSONRPCMessage[], authInfo: AuthInfo): Promise<JSONRPCMessage[]> {
     const answers: Promise<JSONRPCMessage>[] = [];
     for (const message of messages) {
-      if (isJSONRPCRequest(message)) answers.push(this.transport.request(message, authInfo));
-      else if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') continue;
+      if (isJSONRPCRequest(message)) {
+        // The SDK sees an internal id: the client's travels with the message for its span.
+        answers.push(this.transport.request(message, withFacts(authInfo, { requestId: message.id })));
+      } else if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') continue;
       else this.transport.notify(message, authInfo);
     }
     return Promise.all(answers);

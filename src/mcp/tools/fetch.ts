@@ -8,6 +8,7 @@ import { orderMetadata, orderText, orderTitle, orderUrl } from '../../orders/pre
 import { viewerOf } from '../../orders/types.js';
 import { principalOf, type ToolDeps } from '../context.js';
 import { jsonResult, toolError } from './result.js';
+import { inToolSpan } from './span.js';
 
 const output = z.object({
   id: z.string(),
@@ -31,21 +32,22 @@ export function registerFetch(server: McpServer, deps: ToolDeps): void {
       outputSchema: output,
       annotations: { readOnlyHint: true, destructiveHint: false, openWorldHint: false, idempotentHint: true },
     },
-    async ({ id }, ctx) => {
-      const principal = principalOf(ctx.http?.authInfo);
-      const order = principal ? await deps.store.get(id.trim(), viewerOf(principal)) : undefined;
-      if (!order) {
-        deps.onToolCall?.('fetch', 'error');
-        return toolError(`No order with id "${id.slice(0, 200)}" was found among the orders you can see.`);
-      }
-      deps.onToolCall?.('fetch', 'ok');
-      return jsonResult({
-        id: order.id,
-        title: orderTitle(order),
-        text: orderText(order),
-        url: orderUrl(deps.serverUrl, order.id),
-        metadata: orderMetadata(order),
-      });
-    },
+    ({ id }, ctx) =>
+      inToolSpan('fetch', async () => {
+        const principal = principalOf(ctx.http?.authInfo);
+        const order = principal ? await deps.store.get(id.trim(), viewerOf(principal)) : undefined;
+        if (!order) {
+          deps.onToolCall?.('fetch', 'error');
+          return toolError(`No order with id "${id.slice(0, 200)}" was found among the orders you can see.`);
+        }
+        deps.onToolCall?.('fetch', 'ok');
+        return jsonResult({
+          id: order.id,
+          title: orderTitle(order),
+          text: orderText(order),
+          url: orderUrl(deps.serverUrl, order.id),
+          metadata: orderMetadata(order),
+        });
+      }),
   );
 }
