@@ -9,7 +9,10 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { sessionHash } from '../src/cluster/sessionIds.js';
 import { loadTelemetryConfig } from '../src/config/telemetry.js';
 import { obtainToken } from '../src/idp/client.js';
 import { DEV_ACCOUNTS } from '../src/idp/users.js';
@@ -32,11 +35,27 @@ function only(spans: JaegerSpan[], name: string): JaegerSpan {
 
 const parentOf = (span: JaegerSpan) => span.references.find((r) => r.refType === 'CHILD_OF')?.spanID;
 
+/** A loopback OTLP/HTTP metrics receiver (Jaeger takes traces only): the bodies it was sent. */
+async function metricsReceiver(): Promise<{ url: string; bodies: Buffer[]; server: Server }> {
+  const bodies: Buffer[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url === '/v1/metrics') bodies.push(Buffer.concat(chunks));
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/metrics`, bodies, server };
+}
+
 describe('OpenTelemetry traces in a real Jaeger', { skip }, () => {
   let jaeger: Jaeger;
   let telemetry: Telemetry;
   let stack: EmbeddedStack;
   let token: string;
+  let otlpMetrics: Awaited<ReturnType<typeof metricsReceiver>>;
   const post = (body: unknown, headers: Record<string, string> = {}) =>
     fetch(stack.mcpUrl, {
       method: 'POST',
@@ -46,12 +65,14 @@ describe('OpenTelemetry traces in a real Jaeger', { skip }, () => {
 
   before(async () => {
     jaeger = await startJaeger();
+    otlpMetrics = await metricsReceiver();
     telemetry = startTelemetry(
       loadTelemetryConfig({
         OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpHttp,
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: otlpMetrics.url,
+        OTEL_METRIC_EXPORT_INTERVAL: '3600000',
         OTEL_TRACES_SAMPLER: 'always_on',
         OTEL_BSP_SCHEDULE_DELAY: '100',
-        OTEL_METRICS_EXPORTER: 'none',
       }),
     );
     assert.equal(telemetry.tracing, true);
@@ -69,6 +90,7 @@ describe('OpenTelemetry traces in a real Jaeger', { skip }, () => {
     await stack?.close();
     await telemetry?.shutdown();
     await jaeger?.close();
+    await new Promise((r) => otlpMetrics?.server.close(r));
   });
 
   test('a search with traceparent in _meta: one trace, the MCP span with its attributes, tool and store under it, the bearer check in the same trace', async () => {
@@ -245,6 +267,94 @@ describe('OpenTelemetry traces in a real Jaeger', { skip }, () => {
     const mcp = only(spans, 'tools/call');
     assert.equal(tag(mcp, 'gen_ai.tool.name'), undefined);
     assert.ok(tag(mcp, 'error.type'));
+  });
+
+  test('legacy SSE: the MCP span of a message POSTed to /messages, its session id hashed', async () => {
+    const ctrl = new AbortController();
+    const stream = await fetch(`${stack.base}/sse`, {
+      headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` },
+      signal: ctrl.signal,
+    });
+    assert.equal(stream.status, 200);
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    const readUntil = async (what: string) => {
+      while (!text.includes(what)) text += new TextDecoder().decode((await reader.read()).value);
+    };
+    await readUntil('\n\n');
+    const endpoint = /data: (\S+)/.exec(text)?.[1] ?? '';
+    const streamId = new URL(endpoint, stack.base).searchParams.get('sessionId') ?? '';
+    assert.ok(streamId);
+    const send = async (body: unknown) => {
+      const res = await fetch(`${stack.base}${endpoint}`, {
+        method: 'POST',
+        headers: { ...JSON_HEADERS, authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
+      assert.equal(res.status, 202);
+      await res.arrayBuffer();
+    };
+    await send(INIT_BODY('2024-11-05'));
+    await send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    const traceId = hex(16);
+    const call = SEARCH_CALL('vanilla', 42) as { params: Record<string, unknown> };
+    call.params._meta = { traceparent: traceparent(traceId, hex(8)) };
+    await send(call);
+    await readUntil('"id":42');
+    ctrl.abort();
+    await telemetry.flush();
+    const spans = await traceSpans(jaeger, traceId, 3);
+    const mcp = only(spans, 'tools/call search');
+    assert.equal(
+      tag(mcp, 'mcp.session.id'),
+      sessionHash(streamId),
+      'the stream id itself routes messages: hashed',
+    );
+    assert.equal(tag(mcp, 'jsonrpc.request.id'), '42');
+    assert.equal(parentOf(only(spans, 'execute_tool search')), mcp.spanID);
+  });
+
+  test('mcp.server.operation.duration and mcp.server.session.duration: on /metrics and over OTLP', async () => {
+    const init = await post(INIT_BODY('2025-11-25'));
+    await init.arrayBuffer();
+    const sid = init.headers.get('mcp-session-id') ?? '';
+    const del = await fetch(stack.mcpUrl, {
+      method: 'DELETE',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'mcp-session-id': sid,
+        'mcp-protocol-version': '2025-11-25',
+      },
+    });
+    assert.equal(del.status, 200);
+    await del.arrayBuffer();
+    const prom = await (await fetch(`${stack.base}/metrics`)).text();
+    assert.match(
+      prom,
+      /mcp_server_operation_duration_seconds_count\{mcp_method_name="tools\/call",gen_ai_tool_name="search",error_type="",mcp_protocol_version="2025-11-25"\} [1-9]/,
+    );
+    assert.match(
+      prom,
+      /mcp_server_operation_duration_seconds_count\{[^}]*gen_ai_tool_name="fetch",error_type="tool_error"/,
+    );
+    assert.match(
+      prom,
+      /mcp_server_operation_duration_seconds_bucket\{le="0.01",/,
+      'the convention’s buckets',
+    );
+    assert.match(
+      prom,
+      /mcp_server_session_duration_seconds_count\{transport="streamable_http",mcp_protocol_version="2025-11-25"\} 1/,
+    );
+    assert.match(
+      prom,
+      /mcp_server_session_duration_seconds_count\{transport="sse",mcp_protocol_version="2024-11-05"\} [1-9]/,
+    );
+    await telemetry.flush();
+    const exported = Buffer.concat(otlpMetrics.bodies).toString('latin1');
+    assert.ok(exported.includes('mcp.server.operation.duration'), 'exported over OTLP');
+    assert.ok(exported.includes('mcp.server.session.duration'));
+    assert.ok(exported.includes('tools/call'));
   });
 
   test('no token, password or session MAC in any exported span', async () => {
