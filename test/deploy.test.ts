@@ -90,6 +90,21 @@ function composeCheck(...args: string[]) {
   return spawnSync(checker, args, { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
 }
 
+/** The resolved project with .env.example and a profile's env file (it sets COMPOSE_PROFILES). */
+function withProfile(envFile: string): ComposeReport {
+  const r = composeCheck(
+    '--file',
+    'deploy/compose.yaml',
+    '--env-file',
+    'deploy/.env.example',
+    '--env-file',
+    `deploy/${envFile}`,
+    '--json',
+  );
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as ComposeReport;
+}
+
 // Loose access to parsed YAML.
 // biome-ignore lint/suspicious/noExplicitAny: parsed Traefik YAML has no type
 type Yaml = any;
@@ -178,17 +193,7 @@ describe('deploy/compose.yaml (compose-go)', {
   });
 
   test('profile scale: MCP_REPLICAS replicas on PostgreSQL and Redis, configured as the server expects', () => {
-    const r = composeCheck(
-      '--file',
-      'deploy/compose.yaml',
-      '--env-file',
-      'deploy/.env.example',
-      '--env-file',
-      'deploy/scale.env.example',
-      '--json',
-    );
-    assert.equal(r.status, 0, r.stderr);
-    const scaled = JSON.parse(r.stdout) as ComposeReport;
+    const scaled = withProfile('scale.env.example');
     // COMPOSE_PROFILES=scale in the env file enables the two services, as in Docker Compose.
     assert.deepEqual(scaled.services, ['keycloak', 'mcp', 'orders-db', 'postgres', 'redis', 'traefik']);
     const mcp = scaled.project.services.mcp as ComposeService & { deploy?: { replicas?: number } };
@@ -344,17 +349,7 @@ describe('deploy/compose.yaml (compose-go)', {
   });
 
   test('profile observability: Jaeger with the tests’ loopback config, its UI on loopback only; the server exports to it', () => {
-    const r = composeCheck(
-      '--file',
-      'deploy/compose.yaml',
-      '--env-file',
-      'deploy/.env.example',
-      '--env-file',
-      'deploy/observability.env.example',
-      '--json',
-    );
-    assert.equal(r.status, 0, r.stderr);
-    const observed = JSON.parse(r.stdout) as ComposeReport;
+    const observed = withProfile('observability.env.example');
     assert.deepEqual(observed.services, ['jaeger', 'keycloak', 'mcp', 'postgres', 'traefik']);
     const jaeger = observed.project.services.jaeger as ComposeService & {
       ports?: { host_ip?: string; published?: string; target?: number }[];
