@@ -34,12 +34,15 @@ import {
 } from '@opentelemetry/sdk-trace';
 import type { SamplerName, TelemetryConfig } from '../config/telemetry.js';
 
+/** How long a stop waits for the last export. */
+const SHUTDOWN_WAIT_MS = 3000;
+
 export interface Telemetry {
   /** Spans are recorded and exported. */
   readonly tracing: boolean;
   /** Exports what is buffered (spans and metrics). */
   flush(): Promise<void>;
-  /** Flushes, stops the exporters and unregisters the SDK. */
+  /** Flushes (waiting at most 3 s), stops the exporters and unregisters the SDK. */
   shutdown(): Promise<void>;
 }
 
@@ -101,7 +104,15 @@ export function startTelemetry(config: TelemetryConfig): Telemetry {
     tracing: tracerProvider !== undefined,
     flush,
     shutdown: async () => {
-      await Promise.all([tracerProvider?.shutdown(), meterProvider?.shutdown()]);
+      // An unreachable collector must not hold up a stop for the exporters' own 10 s timeouts.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([tracerProvider?.shutdown(), meterProvider?.shutdown()]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, SHUTDOWN_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
       trace.disable();
       metrics.disable();
       propagation.disable();

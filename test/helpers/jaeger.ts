@@ -28,7 +28,8 @@ export interface JaegerSpan {
   processID: string;
 }
 
-export async function startJaeger(): Promise<Jaeger> {
+/** @param env - further settings, e.g. `JAEGER_UI_ASSETS` (a built Jaeger UI to serve) */
+export async function startJaeger(env: Record<string, string> = {}): Promise<Jaeger> {
   const [grpc, http, query, queryGrpc] = [
     await freePort(),
     await freePort(),
@@ -47,6 +48,7 @@ export async function startJaeger(): Promise<Jaeger> {
         JAEGER_OTLP_HTTP_PORT: String(http),
         JAEGER_QUERY_PORT: String(query),
         JAEGER_QUERY_GRPC_PORT: String(queryGrpc),
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
