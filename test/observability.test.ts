@@ -56,6 +56,8 @@ describe('OpenTelemetry traces in a real Jaeger', { skip }, () => {
   let stack: EmbeddedStack;
   let token: string;
   let otlpMetrics: Awaited<ReturnType<typeof metricsReceiver>>;
+  /** The trace id a `/metrics` probe was sent with: probes make no spans. */
+  const probeTrace = hex(16);
   const post = (body: unknown, headers: Record<string, string> = {}) =>
     fetch(stack.mcpUrl, {
       method: 'POST',
@@ -328,7 +330,9 @@ describe('OpenTelemetry traces in a real Jaeger', { skip }, () => {
     });
     assert.equal(del.status, 200);
     await del.arrayBuffer();
-    const prom = await (await fetch(`${stack.base}/metrics`)).text();
+    const prom = await (
+      await fetch(`${stack.base}/metrics`, { headers: { traceparent: traceparent(probeTrace, hex(8)) } })
+    ).text();
     assert.match(
       prom,
       /mcp_server_operation_duration_seconds_count\{mcp_method_name="tools\/call",gen_ai_tool_name="search",error_type="",mcp_protocol_version="2025-11-25"\} [1-9]/,
@@ -379,6 +383,7 @@ describe('OpenTelemetry traces in a real Jaeger', { skip }, () => {
     }
     assert.ok(all.includes('"operationName":"tools/list"'), 'the last request is in the exported data');
     assert.ok(all.includes('"operationName":"POST /interaction/{uid}/login"'), 'so is the login');
+    assert.ok(!all.includes(probeTrace), 'the /metrics probe made no span');
     const secrets = {
       'access token': token,
       'token signature': token.split('.')[2] as string,

@@ -60,6 +60,8 @@ interface Route {
   quiet?: boolean;
   /** `http.route` when the path has a variable part (otherwise the matched path is the route). */
   template?: string;
+  /** Health and metrics probes: no span (they would fill the trace store). */
+  probe?: boolean;
 }
 
 export interface App {
@@ -128,14 +130,15 @@ export function createApp(deps: AppDeps): App {
       handler: ordersRoute(deps.store),
       template: '/orders/{id}',
     },
-    { name: 'healthz', match: is('/healthz'), gates: [], handler: healthzRoute, quiet: true },
-    { name: 'readyz', match: is('/readyz'), gates: [probeHost], handler: readyzRoute(deps) },
+    { name: 'healthz', match: is('/healthz'), gates: [], handler: healthzRoute, quiet: true, probe: true },
+    { name: 'readyz', match: is('/readyz'), gates: [probeHost], handler: readyzRoute(deps), probe: true },
     {
       name: 'metrics',
       match: is('/metrics'),
       gates: [probeHost],
       handler: metricsRoute(metrics),
       quiet: true,
+      probe: true,
     },
   ];
   const notFound: Route = {
@@ -190,12 +193,13 @@ export function createApp(deps: AppDeps): App {
       req.socket.once('close', () => clearTimeout(timer));
     });
     // The span (when tracing) is the active one for the gates, the handler and the request log line.
-    const http = deps.tracing
-      ? startHttpSpan(req, res, {
-          route: route === notFound ? undefined : (route.template ?? url.pathname),
-          path: url.pathname,
-        })
-      : undefined;
+    const http =
+      deps.tracing && !route.probe
+        ? startHttpSpan(req, res, {
+            route: route === notFound ? undefined : (route.template ?? url.pathname),
+            path: url.pathname,
+          })
+        : undefined;
     const closed = () => {
       if (!log.stream) inFlight -= 1;
       logRequest(x, { started, quiet: route.quiet }, { logger, metrics });
