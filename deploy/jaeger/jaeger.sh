@@ -13,6 +13,9 @@
 #   JAEGER_OTLP_GRPC_PORT  4317       OTLP/gRPC receiver
 #   JAEGER_OTLP_HTTP_PORT  4318       OTLP/HTTP receiver
 #   JAEGER_QUERY_PORT      16686      UI and the HTTP API (GET /api/traces/<id>)
+#   JAEGER_QUERY_GRPC_PORT 16685      the query gRPC API
+#   JAEGER_UI_ASSETS       (unset)    a built jaeger-ui to serve: a binary built from the Go module has
+#                                     only a placeholder page (docs/observability.md)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -43,6 +46,7 @@ fetch() {
     CGO_ENABLED=0 "$go" build -trimpath -ldflags=-s -o "$BIN.tmp" github.com/jaegertracing/jaeger/cmd/jaeger
   ) >&2 || die "go build failed"
   mv "$BIN.tmp" "$BIN"
+  rm -rf "$SCRATCH"
 }
 
 case "${1:-}" in
