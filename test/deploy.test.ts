@@ -367,7 +367,7 @@ describe('deploy/compose.yaml (compose-go)', {
     const env = observed.project.services.mcp?.environment as Record<string, string>;
     const telemetry = loadConfig(env).telemetry;
     assert.equal(telemetry.traces?.url, 'http://jaeger:4318/v1/traces');
-    assert.equal(telemetry.metrics?.url, 'http://jaeger:4318/v1/metrics');
+    assert.equal(telemetry.metrics, undefined, 'Jaeger takes no metrics: no OTLP metric export');
     // Without the profile: no Jaeger, and tracing off.
     assert.ok(!report.services.includes('jaeger'));
     assert.equal(loadConfig(services.mcp?.environment as Record<string, string>).telemetry.traces, undefined);

@@ -41,6 +41,7 @@ start() {
   if [ "$JAEGER" = 1 ]; then
     start_jaeger
     export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$JAEGER_OTLP_HTTP_PORT"
+    export OTEL_METRICS_EXPORTER=${OTEL_METRICS_EXPORTER:-none} # Jaeger takes traces only
   fi
   "$repo/deploy/keycloak/keycloak.sh" start
   (
