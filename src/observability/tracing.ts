@@ -35,18 +35,24 @@ const NOT_RECORDING = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
  */
 export async function inSpan<T>(
   name: string,
-  options: { kind?: SpanKind; attributes?: Attributes },
+  options: { kind?: SpanKind; attributes?: Attributes; leaf?: boolean },
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
   if (!trace.getActiveSpan()?.isRecording()) return fn(NOT_RECORDING);
-  return tracer().startActiveSpan(name, options, async (span) => {
-    try {
-      return await fn(span);
-    } catch (err) {
-      failSpan(span, (err as Error)?.name ?? '_OTHER');
-      throw err;
-    } finally {
-      span.end();
-    }
-  });
+  // A span that will have no children is started under the active one without becoming active
+  // itself: one context switch less per span on the hot path.
+  if (options.leaf) return settle(tracer().startSpan(name, options), fn);
+  return tracer().startActiveSpan(name, options, (span) => settle(span, fn));
+}
+
+/** Runs `fn` with the span and ends it when `fn` settles, marking a throw as a failure. */
+async function settle<T>(span: Span, fn: (span: Span) => Promise<T>): Promise<T> {
+  try {
+    return await fn(span);
+  } catch (err) {
+    failSpan(span, (err as Error)?.name ?? '_OTHER');
+    throw err;
+  } finally {
+    span.end();
+  }
 }

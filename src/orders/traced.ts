@@ -20,6 +20,7 @@ export function tracedStore(store: OrderStore, system: 'sqlite' | 'postgresql'):
       `${operation} orders`,
       {
         kind: SpanKind.CLIENT,
+        leaf: true,
         attributes: {
           'db.system.name': system,
           'db.operation.name': operation,

@@ -31,7 +31,7 @@ export function bearerGate(options: BearerGateOptions): Gate {
   // The span says whether the token was accepted and why not; of the token's claims only the
   // issuer, the audience and the client id (never the token, the subject or the e-mail).
   return (x) =>
-    inSpan('verify bearer token', {}, async (span) => {
+    inSpan('verify bearer token', { leaf: true }, async (span) => {
       try {
         x.principal = await authenticate(x.req.headersDistinct.authorization);
         x.log.principal = x.principal;
