@@ -317,6 +317,10 @@ describe('OpenTelemetry traces in a real Jaeger', { skip }, () => {
   });
 
   test('mcp.server.operation.duration and mcp.server.session.duration: on /metrics and over OTLP', async () => {
+    // A version a client makes up is no label (it would be a new series per string).
+    const madeUp = await post(INIT_BODY('9999-01-01'));
+    assert.equal(madeUp.status, 200);
+    await madeUp.arrayBuffer();
     const init = await post(INIT_BODY('2025-11-25'));
     await init.arrayBuffer();
     const sid = init.headers.get('mcp-session-id') ?? '';
@@ -346,6 +350,7 @@ describe('OpenTelemetry traces in a real Jaeger', { skip }, () => {
       /mcp_server_operation_duration_seconds_bucket\{le="0.01",/,
       'the convention’s buckets',
     );
+    assert.ok(!prom.includes('9999-01-01'), 'no label for a made-up protocol version');
     assert.match(
       prom,
       /mcp_server_session_duration_seconds_count\{transport="streamable_http",mcp_protocol_version="2025-11-25"\} 1/,

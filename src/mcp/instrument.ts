@@ -20,7 +20,11 @@
  * SDK upgrade that moves it fails the tests instead of silently losing the spans.
  */
 
-import type { McpServer, ServerContext } from '@modelcontextprotocol/server';
+import {
+  type McpServer,
+  type ServerContext,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from '@modelcontextprotocol/server';
 import { type Attributes, context, type Link, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { publicSessionId } from '../cluster/sessionIds.js';
 import type { OperationAttributes } from '../observability/metrics.js';
@@ -96,7 +100,11 @@ export function instrumentServer(server: McpServer, options: InstrumentOptions):
       const protocolVersion =
         version((ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[PROTOCOL_VERSION_META_KEY]) ??
         version(facts.protocolVersion) ??
-        (method === 'initialize' ? version(params?.protocolVersion) : undefined);
+        // What a client asks for in `initialize` is any string: only versions this SDK speaks
+        // become a metric label (the envelope's and the session's were checked before dispatch).
+        (method === 'initialize' && SUPPORTED_PROTOCOL_VERSIONS.includes(String(params?.protocolVersion))
+          ? version(params?.protocolVersion)
+          : undefined);
       const metric: OperationAttributes = {
         'mcp.method.name': method,
         'gen_ai.tool.name': tool,
