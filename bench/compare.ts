@@ -10,6 +10,7 @@
  *   npx tsx bench/compare.ts --rounds 2 --seconds 8 --only plain,sdk-stateless,ours-stateless-json
  *   npx tsx bench/compare.ts --memory --rounds 0              # RSS after 10k and after 100k requests
  *   npx tsx bench/compare.ts --only sdk-stateless --cpu-prof sdk-stateless   # + top self-time frames
+ *   npx tsx bench/compare.ts --only plain,ours-stateless-json --otel http://127.0.0.1:4318   # + traced twins
  *
  * Targets: plain, sdk-stateless, ours-stateless-json, ours-stateless-sse, ours-session-json,
  * ours-session-sse, ours-2026 (see bench/compare/targets.ts). Other flags: --warmup <s> (default 2,
@@ -68,7 +69,7 @@ function usage(message: string): never {
   process.stderr.write(
     `error: ${message}\nUsage: npx tsx bench/compare.ts [--rounds 3] [--seconds 10] [--warmup 2] ` +
       '[--connections 50] [--only a,b] [--memory] [--cpu-prof <target>] [--query <text>] ' +
-      '[--workload mixed|staff-common-word] [--check] ' +
+      '[--workload mixed|staff-common-word] [--check] [--otel <otlp-http-url>] ' +
       '[--out file]\n',
   );
   process.exit(2);
@@ -89,6 +90,7 @@ try {
       workload: { type: 'string', default: 'mixed' },
       check: { type: 'boolean', default: false },
       out: { type: 'string', default: join('bench', 'results', 'compare-latest.json') },
+      otel: { type: 'string' },
     },
     strict: true,
   }));
@@ -124,7 +126,25 @@ const QUERIES =
 const names = TARGETS.map((t) => t.name);
 const only = typeof values.only === 'string' ? values.only.split(',').map((s) => s.trim()) : names;
 for (const n of only) if (!names.includes(n)) usage(`unknown target '${n}' (targets: ${names.join(', ')})`);
-const SELECTED = TARGETS.filter((t) => only.includes(t.name));
+/**
+ * `--otel <url>`: each selected `ours-*` target also runs traced, as `<name>+otel` (always-on
+ * sampler, batch exporter to that OTLP/HTTP endpoint, no OTLP metrics), in the same rounds, so the
+ * traced and untraced servers are measured under the same load.
+ */
+const OTEL = values.otel as string | undefined;
+const traced = (t: TargetDef): TargetDef => ({
+  ...t,
+  name: `${t.name}+otel`,
+  env: {
+    ...t.env,
+    OTEL_EXPORTER_OTLP_ENDPOINT: OTEL as string,
+    OTEL_TRACES_SAMPLER: 'always_on',
+    OTEL_METRICS_EXPORTER: 'none',
+  },
+  what: `${t.what}; traced, spans exported to ${OTEL}`,
+});
+const chosen = TARGETS.filter((t) => only.includes(t.name));
+const SELECTED = OTEL ? [...chosen, ...chosen.filter((t) => t.kind === 'ours').map(traced)] : chosen;
 const PROFILED = values['cpu-prof'] as string | undefined;
 if (PROFILED !== undefined && !only.includes(PROFILED))
   usage(`--cpu-prof ${PROFILED} is not a selected target`);

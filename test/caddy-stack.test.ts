@@ -37,7 +37,7 @@ async function portsBindable(): Promise<boolean> {
 
 const why = requirements(
   'Caddy TLS stack',
-  ['caddy', 'jq', 'curl', 'java', 'keycloak'],
+  ['caddy', 'jq', 'curl', 'java', 'keycloak', 'jaeger'],
   (await portsBindable())
     ? undefined
     : { what: 'ports 80 and 443', fix: 'free them, and run as root or grant caddy CAP_NET_BIND_SERVICE' },
@@ -60,6 +60,13 @@ if (why) {
       KC_PORT: String(await freePort()),
       KC_MGMT_PORT: String(await freePort()),
       MCP_PORT: String(await freePort()),
+      // JAEGER=1: the stack's Jaeger on free loopback ports; the server exports to it.
+      JAEGER: '1',
+      JAEGER_OTLP_GRPC_PORT: String(await freePort()),
+      JAEGER_OTLP_HTTP_PORT: String(await freePort()),
+      JAEGER_QUERY_PORT: String(await freePort()),
+      JAEGER_QUERY_GRPC_PORT: String(await freePort()),
+      OTEL_BSP_SCHEDULE_DELAY: '200',
     };
     execFileSync('bash', [STACK, 'start'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
     ca = execFileSync('bash', [STACK, 'ca'], { env, encoding: 'utf8' }).trim();
@@ -68,7 +75,7 @@ if (why) {
     execFileSync('bash', [STACK, 'stop'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
     rmSync(state, { recursive: true, force: true });
     // everything the stack started is gone
-    for (const port of [Number(env.MCP_PORT), Number(env.KC_PORT), 443]) {
+    for (const port of [Number(env.MCP_PORT), Number(env.KC_PORT), Number(env.JAEGER_QUERY_PORT), 443]) {
       assert.equal(await portFree(port), true, `port ${port} still in use after stop`);
     }
   });
@@ -160,6 +167,33 @@ if (why) {
         ),
       );
       assert.match(readFileSync(join(evidence, 'report.md'), 'utf8'), /all checks passed/);
+    });
+  });
+
+  describe('JAEGER=1', () => {
+    test('the doctor’s tool calls are traces in the stack’s Jaeger, with the bearer check of each request', async () => {
+      const api = `http://127.0.0.1:${env.JAEGER_QUERY_PORT}/api/traces?service=sample-mcp&limit=1000&lookback=1h`;
+      let traces: { spans: { operationName: string; tags: { key: string; value: unknown }[] }[] }[] = [];
+      const names = () => traces.flatMap((t) => t.spans.map((s) => s.operationName));
+      const deadline = Date.now() + 20_000;
+      while (!(names().includes('tools/call search') && names().includes('tools/call fetch'))) {
+        assert.ok(Date.now() < deadline, `the doctor's calls did not reach Jaeger: ${names().join(', ')}`);
+        await new Promise((r) => setTimeout(r, 250));
+        traces = ((await (await fetch(api)).json()) as { data: typeof traces }).data;
+      }
+      const bearer = traces
+        .flatMap((t) => t.spans)
+        .find(
+          (s) =>
+            s.operationName === 'verify bearer token' &&
+            s.tags.some((t) => t.key === 'sample_mcp.auth.client_id' && t.value === 'mcp-automation'),
+        );
+      assert.ok(bearer, 'the bearer check of the doctor’s token');
+      assert.ok(
+        bearer.tags.some(
+          (t) => t.key === 'sample_mcp.auth.issuer' && t.value === 'https://auth.localhost/realms/mcp',
+        ),
+      );
     });
   });
 }

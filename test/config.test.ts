@@ -105,4 +105,58 @@ describe('configuration', () => {
     assert.equal(c.production, true);
     assert.equal(c.allowLoopbackOrigins, false, 'no loopback browser origins in production by default');
   });
+
+  test('OpenTelemetry: off by default; the standard OTEL_* variables turn it on; OTEL_SDK_DISABLED wins', () => {
+    const base = { KC_ISSUER: ISSUER };
+    const off = loadConfig(base).telemetry;
+    assert.equal(off.traces, undefined);
+    assert.equal(off.metrics, undefined);
+    const on = loadConfig({
+      ...base,
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/',
+      OTEL_SERVICE_NAME: 'mcp-eu',
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=prod,team=a%20b',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.25',
+    }).telemetry;
+    assert.equal(on.traces?.url, 'http://127.0.0.1:4318/v1/traces');
+    assert.equal(on.metrics?.url, 'http://127.0.0.1:4318/v1/metrics');
+    assert.equal(on.traces?.sampler, 'parentbased_traceidratio');
+    assert.equal(on.traces?.ratio, 0.25);
+    assert.equal(on.serviceName, 'mcp-eu');
+    assert.deepEqual(on.resourceAttributes, { 'deployment.environment.name': 'prod', team: 'a b' });
+    const own = loadConfig({
+      ...base,
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/custom/traces',
+      OTEL_METRICS_EXPORTER: 'none',
+    }).telemetry;
+    assert.equal(
+      own.traces?.url,
+      'http://collector:4318/custom/traces',
+      'a signal endpoint is used as it is',
+    );
+    assert.equal(own.metrics, undefined);
+    const disabled = loadConfig({
+      ...base,
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+      OTEL_SDK_DISABLED: 'true',
+    }).telemetry;
+    assert.equal(disabled.traces, undefined);
+    assert.equal(disabled.metrics, undefined);
+  });
+
+  test('OpenTelemetry mistakes name the variable and the fix', () => {
+    const base = { KC_ISSUER: ISSUER, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' };
+    fails({ ...base, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_PROTOCOL', /4318/);
+    fails({ ...base, OTEL_TRACES_SAMPLER: 'sometimes' }, 'OTEL_TRACES_SAMPLER', /always_on/);
+    fails({ ...base, OTEL_TRACES_SAMPLER_ARG: '2' }, 'OTEL_TRACES_SAMPLER_ARG', /between 0 and 1/);
+    fails(
+      { ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' },
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      /http or https/,
+    );
+    fails({ ...base, OTEL_RESOURCE_ATTRIBUTES: 'novalue' }, 'OTEL_RESOURCE_ATTRIBUTES', /key=value/);
+    fails({ ...base, OTEL_TRACES_EXPORTER: 'zipkin' }, 'OTEL_TRACES_EXPORTER', /otlp/);
+    fails({ ...base, OTEL_SDK_DISABLED: 'maybe' }, 'OTEL_SDK_DISABLED', /boolean/);
+  });
 });

@@ -90,6 +90,21 @@ function composeCheck(...args: string[]) {
   return spawnSync(checker, args, { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
 }
 
+/** The resolved project with .env.example and a profile's env file (it sets COMPOSE_PROFILES). */
+function withProfile(envFile: string): ComposeReport {
+  const r = composeCheck(
+    '--file',
+    'deploy/compose.yaml',
+    '--env-file',
+    'deploy/.env.example',
+    '--env-file',
+    `deploy/${envFile}`,
+    '--json',
+  );
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as ComposeReport;
+}
+
 // Loose access to parsed YAML.
 // biome-ignore lint/suspicious/noExplicitAny: parsed Traefik YAML has no type
 type Yaml = any;
@@ -178,17 +193,7 @@ describe('deploy/compose.yaml (compose-go)', {
   });
 
   test('profile scale: MCP_REPLICAS replicas on PostgreSQL and Redis, configured as the server expects', () => {
-    const r = composeCheck(
-      '--file',
-      'deploy/compose.yaml',
-      '--env-file',
-      'deploy/.env.example',
-      '--env-file',
-      'deploy/scale.env.example',
-      '--json',
-    );
-    assert.equal(r.status, 0, r.stderr);
-    const scaled = JSON.parse(r.stdout) as ComposeReport;
+    const scaled = withProfile('scale.env.example');
     // COMPOSE_PROFILES=scale in the env file enables the two services, as in Docker Compose.
     assert.deepEqual(scaled.services, ['keycloak', 'mcp', 'orders-db', 'postgres', 'redis', 'traefik']);
     const mcp = scaled.project.services.mcp as ComposeService & { deploy?: { replicas?: number } };
@@ -343,21 +348,47 @@ describe('deploy/compose.yaml (compose-go)', {
     );
   });
 
-  test('.env.example and scale.env.example document every variable compose.yaml reads, and only those', () => {
+  test('profile observability: Jaeger with the tests’ loopback config, its UI on loopback only; the server exports to it', () => {
+    const observed = withProfile('observability.env.example');
+    assert.deepEqual(observed.services, ['jaeger', 'keycloak', 'mcp', 'postgres', 'traefik']);
+    const jaeger = observed.project.services.jaeger as ComposeService & {
+      ports?: { host_ip?: string; published?: string; target?: number }[];
+      command?: string[];
+    };
+    assert.match(jaeger.image ?? '', /^jaegertracing\/jaeger:2\./);
+    assert.deepEqual(jaeger.command, ['--config', '/etc/jaeger/config.yaml']);
+    const config = jaeger.volumes?.find((v) => v.target === '/etc/jaeger/config.yaml');
+    assert.equal(config?.source, join(ROOT, 'deploy', 'jaeger', 'config.yaml'), 'the config the tests run');
+    assert.deepEqual(
+      (jaeger.ports ?? []).map((p) => [p.host_ip, p.published, p.target]),
+      [['127.0.0.1', '16686', 16686]],
+      'only the UI is published, on loopback',
+    );
+    const env = observed.project.services.mcp?.environment as Record<string, string>;
+    const telemetry = loadConfig(env).telemetry;
+    assert.equal(telemetry.traces?.url, 'http://jaeger:4318/v1/traces');
+    assert.equal(telemetry.metrics, undefined, 'Jaeger takes no metrics: no OTLP metric export');
+    // Without the profile: no Jaeger, and tracing off.
+    assert.ok(!report.services.includes('jaeger'));
+    assert.equal(loadConfig(services.mcp?.environment as Record<string, string>).telemetry.traces, undefined);
+  });
+
+  test('the env examples document every variable compose.yaml reads, and only those', () => {
     const compose = readFileSync(join(ROOT, 'deploy', 'compose.yaml'), 'utf8')
       .split('\n')
       .filter((line) => !line.trimStart().startsWith('#'))
       .join('\n');
     const used = new Set([...compose.matchAll(/(?<!\$)\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1] as string));
     const defined = new Set<string>();
-    for (const file of ['.env.example', 'scale.env.example']) {
+    for (const file of ['.env.example', 'scale.env.example', 'observability.env.example']) {
       const example = readFileSync(join(ROOT, 'deploy', file), 'utf8').split('\n');
       example.forEach((line, i) => {
         const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
         if (!m) return;
         const name = m[1] as string;
         const value = m[2] as string;
-        assert.ok(!defined.has(name), `${name} is set in one file only`);
+        // Each profile's file enables its profile; every other variable is set in one file only.
+        assert.ok(name === 'COMPOSE_PROFILES' || !defined.has(name), `${name} is set in one file only`);
         defined.add(name);
         // The comment block above the variable (consecutive variables share one).
         let j = i - 1;

@@ -6,6 +6,10 @@
 #                                  # and mcp.localhost / auth.localhost resolving to 127.0.0.1 (see docs/caddy.md)
 #   deploy/caddy/stack.sh stop
 #   deploy/caddy/stack.sh ca       # prints the path of Caddy's root certificate (trust it: CURL_CA_BUNDLE, NODE_EXTRA_CA_CERTS)
+#
+#   JAEGER=1 deploy/caddy/stack.sh start   # also Jaeger v2 on loopback (deploy/jaeger/jaeger.sh; UI and API on
+#                                  # http://127.0.0.1:$JAEGER_QUERY_PORT, default 16686), and the MCP server sends it
+#                                  # its traces over OTLP (docs/observability.md); `stop` stops it too
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 STATE=${SAMPLE_MCP_STACK_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sample-mcp/caddy-stack}
@@ -15,11 +19,30 @@ MCP_PORT=${MCP_PORT:-3000}
 export KC_PORT=${KC_PORT:-18080} KC_MGMT_PORT=${KC_MGMT_PORT:-19000}
 export KC_PUBLIC_URL="https://$AUTH_HOST" KC_PROXY_HEADERS=xforwarded
 export MCP_AUDIENCE="https://$MCP_HOST" MCP_ALT_AUDIENCE="https://$MCP_HOST/mcp"
+JAEGER=${JAEGER:-0}
+export JAEGER_OTLP_HTTP_PORT=${JAEGER_OTLP_HTTP_PORT:-4318} JAEGER_QUERY_PORT=${JAEGER_QUERY_PORT:-16686}
 ca() { echo "$STATE/data/caddy/pki/authorities/local/root.crt"; }
+
+start_jaeger() {
+  "$repo/deploy/jaeger/jaeger.sh" fetch
+  JAEGER_HOST=127.0.0.1 nohup "$repo/deploy/jaeger/jaeger.sh" run >"$STATE/jaeger.log" 2>&1 </dev/null &
+  echo $! >"$STATE/jaeger.pid"
+  for _ in $(seq 1 60); do
+    curl -fsS "http://127.0.0.1:$JAEGER_QUERY_PORT/api/services" >/dev/null 2>&1 && return 0
+    sleep 0.5
+  done
+  tail -n 20 "$STATE/jaeger.log" >&2
+  exit 1
+}
 
 start() {
   command -v caddy >/dev/null 2>&1 || { echo "stack.sh: caddy not found: apt-get install caddy" >&2; exit 1; }
   mkdir -p "$STATE"
+  if [ "$JAEGER" = 1 ]; then
+    start_jaeger
+    export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$JAEGER_OTLP_HTTP_PORT"
+    export OTEL_METRICS_EXPORTER=${OTEL_METRICS_EXPORTER:-none} # Jaeger takes traces only
+  fi
   "$repo/deploy/keycloak/keycloak.sh" start
   (
     cd "$repo" || exit 1
@@ -40,11 +63,14 @@ start() {
   done
   curl -fsS --cacert "$(ca)" "https://$MCP_HOST/healthz" >/dev/null || { tail -n 20 "$STATE"/*.log >&2; exit 1; }
   echo "stack.sh: https://$MCP_HOST/mcp and https://$AUTH_HOST/realms/mcp are up; CA: $(ca)" >&2
+  [ "$JAEGER" = 1 ] && echo "stack.sh: traces in Jaeger: http://127.0.0.1:$JAEGER_QUERY_PORT" >&2
+  return 0
 }
 
 stop() {
   local pid
-  for f in caddy mcp; do
+  # Jaeger last: the server exports its last spans as it stops
+  for f in caddy mcp jaeger; do
     [ -f "$STATE/$f.pid" ] || continue
     pid=$(cat "$STATE/$f.pid")
     kill -TERM "$pid" 2>/dev/null || true

@@ -4,13 +4,16 @@
  */
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../observability/logger.js';
+import { startTelemetry } from '../observability/telemetry.js';
 import { startResourceServer } from '../resourceServer.js';
 import { loadEnvFile, onShutdown, orExit } from './env.js';
 
 loadEnvFile();
 const config = await orExit(() => loadConfig(process.env));
 const logger = createLogger(config.logLevel);
-const rs = await orExit(() => startResourceServer(config, { logger }));
+// Before the server is built: its metrics and spans go to the SDK registered here (when configured).
+const telemetry = startTelemetry(config.telemetry);
+const rs = await orExit(() => startResourceServer(config, { logger, tracing: telemetry.tracing }));
 logger.info(
   {
     event: 'listening',
@@ -22,4 +25,10 @@ logger.info(
   },
   `MCP server listening on ${rs.url}; public URL ${config.serverUrl}/mcp`,
 );
-onShutdown(rs.close, (signal) => logger.info({ event: 'stopping', signal }, 'shutting down'));
+onShutdown(
+  async () => {
+    await rs.close();
+    await telemetry.shutdown();
+  },
+  (signal) => logger.info({ event: 'stopping', signal }, 'shutting down'),
+);

@@ -9,6 +9,7 @@ import { idpIssuerFrom, loadIdpConfig } from '../idp/config.js';
 import { startAuthorizationServer } from '../idp/server.js';
 import { DEV_ACCOUNTS } from '../idp/users.js';
 import { createLogger } from '../observability/logger.js';
+import { startTelemetry } from '../observability/telemetry.js';
 import { startResourceServer } from '../resourceServer.js';
 import { loadEnvFile, onShutdown, orExit } from './env.js';
 
@@ -23,8 +24,12 @@ if (env.KC_ISSUER && env.KC_ISSUER !== issuer) {
 const config = await orExit(() => loadConfig({ ...env, KC_ISSUER: issuer }));
 const idpConfig = await orExit(() => loadIdpConfig(env, config));
 const logger = createLogger(config.logLevel);
-const as = await orExit(() => startAuthorizationServer(idpConfig, { env, logger }));
-const rs = await orExit(() => startResourceServer(config, { logger }));
+// One SDK for both servers (when OTEL_EXPORTER_OTLP_ENDPOINT is set): a login and the tool calls
+// that follow show up in the same trace view.
+const telemetry = startTelemetry(config.telemetry);
+const { tracing } = telemetry;
+const as = await orExit(() => startAuthorizationServer(idpConfig, { env, logger, tracing }));
+const rs = await orExit(() => startResourceServer(config, { logger, tracing }));
 
 const mcpUrl = `${config.serverUrl}/mcp`;
 const users = DEV_ACCOUNTS.map((a) => {
@@ -55,6 +60,7 @@ onShutdown(
   async () => {
     await rs.close();
     await as.close();
+    await telemetry.shutdown();
   },
   (signal) => logger.info({ event: 'stopping', signal }, 'shutting down'),
 );

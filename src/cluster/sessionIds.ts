@@ -36,6 +36,16 @@ export function sessionHash(sessionId: string): string {
   return createHash('sha256').update(sessionId).digest('base64url').slice(0, 32);
 }
 
+/**
+ * The part of a session id that may be shown in traces: for our signed ids the payload without the
+ * MAC (the MAC is what makes an id usable; the payload names only hashes, a version, a time and a
+ * nonce); for other ids (legacy SSE stream ids, which route messages) their {@link sessionHash}.
+ */
+export function publicSessionId(sessionId: string): string {
+  const dot = sessionId.indexOf('.');
+  return dot > 0 ? sessionId.slice(0, Math.min(dot, 200)) : sessionHash(sessionId);
+}
+
 /** What shared state is keyed by instead of a principal key (`iss|sub`). */
 export function principalHash(principalKey: string): string {
   return createHash('sha256').update(principalKey).digest('base64url').slice(0, 22);

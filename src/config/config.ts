@@ -12,6 +12,7 @@
 import { resolve } from 'node:path';
 import { MCP_SCOPE, STAFF_ROLE, STAFF_SCOPE } from '../auth/scopes.js';
 import { isLoopbackHostname } from '../web/loopback.js';
+import { loadTelemetryConfig, type TelemetryConfig } from './telemetry.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -103,6 +104,8 @@ export interface Config {
   /** A legacy SSE stream is closed after this long (the client opens a new one). */
   readonly sseMaxLifetimeSeconds: number;
   readonly logLevel: string;
+  /** OpenTelemetry export from the standard `OTEL_*` variables (off unless an OTLP endpoint is set). */
+  readonly telemetry: TelemetryConfig;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -368,5 +371,6 @@ export function loadConfig(env: Env): Config {
     maxConnections: parseInteger(env, 'MCP_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
     sseMaxLifetimeSeconds: parseInteger(env, 'MCP_SSE_MAX_LIFETIME_SECONDS', 3600, 1, 7 * 86_400),
     logLevel,
+    telemetry: loadTelemetryConfig(env),
   });
 }

@@ -7,6 +7,7 @@
  * → (POST) JSON body. A gate that refuses a request answers it itself.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { context } from '@opentelemetry/api';
 import type { Authenticator } from '../auth/authenticate.js';
 import { PRM_PATH, type ResourcePath } from '../auth/metadata.js';
 import type { Config } from '../config/config.js';
@@ -15,6 +16,7 @@ import type { LegacySseEndpoint } from '../mcp/legacySse.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { OrderStore } from '../orders/types.js';
+import { startHttpSpan } from '../web/httpSpan.js';
 import { sendJson, sendRpcError } from '../web/nodeIo.js';
 import { type Exchange, type Gate, type Handler, noteProtocolVersion } from './exchange.js';
 import { bearerGate } from './gates/bearer.js';
@@ -41,6 +43,8 @@ export interface AppDeps extends ReadinessDeps {
   sse: Pick<LegacySseEndpoint, 'open' | 'post'>;
   logger: Logger;
   metrics: Metrics;
+  /** Make an HTTP server span per request (OpenTelemetry configured). */
+  tracing?: boolean;
 }
 
 /** How long the rest of a refused request's body may take to arrive before the connection is cut. */
@@ -54,6 +58,10 @@ interface Route {
   handler: Handler;
   /** Probes: counted in metrics, not logged. */
   quiet?: boolean;
+  /** `http.route` when the path has a variable part (otherwise the matched path is the route). */
+  template?: string;
+  /** Health and metrics probes: no span (they would fill the trace store). */
+  probe?: boolean;
 }
 
 export interface App {
@@ -120,15 +128,17 @@ export function createApp(deps: AppDeps): App {
       match: (path) => path.startsWith('/orders/'),
       gates: signedIn(['GET'], '', { signInPage: () => signInPage(config.serverUrl) }),
       handler: ordersRoute(deps.store),
+      template: '/orders/{id}',
     },
-    { name: 'healthz', match: is('/healthz'), gates: [], handler: healthzRoute, quiet: true },
-    { name: 'readyz', match: is('/readyz'), gates: [probeHost], handler: readyzRoute(deps) },
+    { name: 'healthz', match: is('/healthz'), gates: [], handler: healthzRoute, quiet: true, probe: true },
+    { name: 'readyz', match: is('/readyz'), gates: [probeHost], handler: readyzRoute(deps), probe: true },
     {
       name: 'metrics',
       match: is('/metrics'),
       gates: [probeHost],
       handler: metricsRoute(metrics),
       quiet: true,
+      probe: true,
     },
   ];
   const notFound: Route = {
@@ -182,11 +192,21 @@ export function createApp(deps: AppDeps): App {
       req.once('end', () => clearTimeout(timer));
       req.socket.once('close', () => clearTimeout(timer));
     });
-    res.on('close', () => {
+    // The span (when tracing) is the active one for the gates, the handler and the request log line.
+    const http =
+      deps.tracing && !route.probe
+        ? startHttpSpan(req, res, {
+            route: route === notFound ? undefined : (route.template ?? url.pathname),
+            path: url.pathname,
+          })
+        : undefined;
+    const closed = () => {
       if (!log.stream) inFlight -= 1;
       logRequest(x, { started, quiet: route.quiet }, { logger, metrics });
-    });
-    run(route, x).catch((err: unknown) => {
+    };
+    res.on('close', http ? context.bind(http.context, closed) : closed);
+    const served = http ? context.with(http.context, run, undefined, route, x) : run(route, x);
+    served.catch((err: unknown) => {
       if (req.destroyed && (err as NodeJS.ErrnoException)?.code === 'ECONNRESET') {
         // The client went away mid-request (it closed the connection): nothing to answer.
         log.clientAborted = true;

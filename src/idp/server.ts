@@ -14,6 +14,7 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { context } from '@opentelemetry/api';
 import type { Redis } from 'ioredis';
 import type Provider from 'oidc-provider';
 import { connectRedis } from '../cluster/redis.js';
@@ -22,6 +23,7 @@ import { listenOnConfigured } from '../config/listen.js';
 import type { Logger } from '../observability/logger.js';
 import { clientAddressKey } from '../web/clientAddress.js';
 import { sendHtml } from '../web/html.js';
+import { startHttpSpan } from '../web/httpSpan.js';
 import { urlOf } from '../web/listen.js';
 import { isLoopbackHostname } from '../web/loopback.js';
 import { clientLifetimes, openIdpDatabase, sweepExpired } from './adapter.js';
@@ -72,9 +74,44 @@ function issuerHostCheck(issuer: string): (host: string | undefined) => boolean 
   };
 }
 
+/** Paths without a variable part: their own `http.route`. */
+const STATIC_ROUTES = new Set([
+  '/auth',
+  '/token',
+  '/reg',
+  '/jwks',
+  '/me',
+  '/session/end',
+  '/session/end/confirm',
+  '/session/end/success',
+  '/token/introspection',
+  '/token/revocation',
+  '/.well-known/openid-configuration',
+  '/.well-known/oauth-authorization-server',
+]);
+
+/**
+ * The `http.route` of an authorization-server path, with the variable segments (interaction ids,
+ * client ids: values that identify a login or a client) as placeholders; `undefined` for any
+ * other path, so no path a client makes up becomes a span name. The raw path is not recorded.
+ */
+export function idpRoute(path: string): string | undefined {
+  if (STATIC_ROUTES.has(path)) return path;
+  const interaction = /^\/interaction\/[^/]+(\/login|\/confirm)?$/.exec(path);
+  if (interaction) return `/interaction/{uid}${interaction[1] ?? ''}`;
+  if (/^\/auth\/[^/]+$/.test(path)) return '/auth/{uid}';
+  if (/^\/reg\/[^/]+$/.test(path)) return '/reg/{client_id}';
+  return undefined;
+}
+
 export async function startAuthorizationServer(
   config: IdpConfig,
-  opts: { env: Record<string, string | undefined>; logger: Logger },
+  opts: {
+    env: Record<string, string | undefined>;
+    logger: Logger;
+    /** An HTTP server span per request (OpenTelemetry configured for this process). */
+    tracing?: boolean;
+  },
 ): Promise<AuthorizationServer> {
   const { logger } = opts;
   const users = devUsers(opts.env, config.hashing);
@@ -114,7 +151,7 @@ export async function startAuthorizationServer(
   );
 
   const hostAllowed = issuerHostCheck(config.issuer);
-  const server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     // oidc-provider builds its endpoint URLs from Host (and X-Forwarded-Host behind a proxy):
     // only the issuer's own host may appear there, or discovery could name an attacker's host.
@@ -178,7 +215,16 @@ export async function startAuthorizationServer(
       );
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal error');
     }
-  });
+  };
+  const server = createServer(
+    opts.tracing
+      ? (req, res) => {
+          const path = new URL(req.url ?? '/', config.issuer).pathname;
+          const http = startHttpSpan(req, res, { route: idpRoute(path), tracerName: 'sample-mcp/idp' });
+          return context.with(http.context, handle, undefined, req, res);
+        }
+      : handle,
+  );
   // Expired rows go periodically, not only at start-up: a long-running server must not keep
   // every abandoned interaction, session and unused client.
   const sweeper = setInterval(() => {

@@ -28,3 +28,25 @@ export function principalOf(authInfo: AuthInfo | undefined): Principal | undefin
   const p = authInfo?.extra?.principal;
   return p && typeof p === 'object' ? (p as Principal) : undefined;
 }
+
+/**
+ * What the transport knows about a JSON-RPC message that the SDK's handler context does not carry
+ * (on the shared server the SDK sees internal request ids and no session): for spans and metrics.
+ */
+export interface MessageFacts {
+  /** The non-secret part of the session id (never the signed id itself). */
+  session?: string;
+  protocolVersion?: string;
+  /** The client's JSON-RPC id. */
+  requestId?: string | number;
+}
+
+/** `authInfo` with these facts added (a copy; the original is shared by a batch's messages). */
+export function withFacts(authInfo: AuthInfo, facts: MessageFacts): AuthInfo {
+  return { ...authInfo, extra: { ...authInfo.extra, facts: { ...factsOf(authInfo), ...facts } } };
+}
+
+export function factsOf(authInfo: AuthInfo | undefined): MessageFacts {
+  const f = authInfo?.extra?.facts;
+  return f && typeof f === 'object' ? (f as MessageFacts) : {};
+}

@@ -30,10 +30,11 @@ import {
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
 import type { Principal } from '../auth/principal.js';
-import type { SessionIds } from '../cluster/sessionIds.js';
+import { publicSessionId, type SessionIds } from '../cluster/sessionIds.js';
 import type { SessionRegistry } from '../cluster/sessionRegistry.js';
 import { evictOldest } from '../web/maps.js';
 import { rpcErrorBody } from '../web/nodeIo.js';
+import { withFacts } from './context.js';
 import { pooledFactory } from './serverPool.js';
 import { SharedServer } from './sharedServer.js';
 
@@ -51,6 +52,8 @@ export interface EndpointOptions {
   jsonResponses: boolean;
   maxRequestBodySize: number;
   onSessionCountChange?: (count: number) => void;
+  /** A session was ended by its client (DELETE), `seconds` after it was opened. */
+  onSessionEnd?: (seconds: number, protocolVersion: string) => void;
   onError?: (err: Error) => void;
 }
 
@@ -141,7 +144,11 @@ export class McpEndpoint {
     if (classified.kind !== 'legacy') return this.modern.fetch(inbound.webRequest(), opts);
     const sid = headerOf(inbound.headers, 'mcp-session-id');
     if (sid) return this.continueSession(sid, inbound, principal, authInfo);
-    if (inbound.method === 'POST') return this.serveOnSharedServer(inbound, principal, authInfo, undefined);
+    if (inbound.method === 'POST') {
+      const version = headerOf(inbound.headers, 'mcp-protocol-version');
+      const info = version ? withFacts(authInfo, { protocolVersion: version }) : authInfo;
+      return this.serveOnSharedServer(inbound, principal, info, undefined);
+    }
     // GET or DELETE without a session: no stream, no session to end (the SDK's stateless answer).
     return rpcError(405, -32000, 'Method not allowed.', { allow: 'POST' });
   }
@@ -230,6 +237,11 @@ export class McpEndpoint {
     // Forged, expired and other users' ids answer exactly like a session that does not exist.
     const claims = this.options.sessionIds.verify(sid, principal.key);
     if (!claims) return rpcError(404, -32001, NOT_FOUND);
+    // For spans: the session's public part and its negotiated version (verified, so not forged).
+    authInfo = withFacts(authInfo, {
+      session: publicSessionId(sid),
+      protocolVersion: claims.protocolVersion,
+    });
     let alive: boolean;
     try {
       alive = await this.options.registry.touch(sid, principal.key);
@@ -249,6 +261,7 @@ export class McpEndpoint {
         this.options.onError?.(err as Error);
         return storeUnavailable();
       }
+      this.options.onSessionEnd?.(Math.max(0, Date.now() - claims.issuedAt) / 1000, claims.protocolVersion);
       const entry = this.sessions.get(sid);
       if (!entry) return { status: 200, headers: {}, body: '' };
       return entry.transport.handleRequest(inbound.webRequest(), opts);

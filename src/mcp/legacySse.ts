@@ -33,6 +33,8 @@ export class LegacySseEndpoint {
       /** The SDK's view of a principal whose message was relayed from another replica. */
       authInfoFor: (p: Principal) => AuthInfo;
       onCountChange?: (n: number) => void;
+      /** A stream closed, `seconds` after it was opened (the legacy transport's session). */
+      onSessionEnd?: (seconds: number) => void;
       onError?: (err: Error) => void;
     },
   ) {}
@@ -46,6 +48,7 @@ export class LegacySseEndpoint {
     const transport = new SSEServerTransport('/messages', res);
     const server = this.factory();
     const id = transport.sessionId;
+    const opened = performance.now();
     this.streams.set(id, { transport, server, principalKey: principal.key });
     this.options.onCountChange?.(this.streams.size);
     const ping = setInterval(() => {
@@ -59,7 +62,10 @@ export class LegacySseEndpoint {
     const cleanup = () => {
       clearInterval(ping);
       clearTimeout(lifetime);
-      if (this.streams.delete(id)) this.options.onCountChange?.(this.streams.size);
+      if (this.streams.delete(id)) {
+        this.options.onCountChange?.(this.streams.size);
+        this.options.onSessionEnd?.((performance.now() - opened) / 1000);
+      }
       this.options.relay.unregister(id).catch((err: Error) => this.options.onError?.(err));
     };
     transport.onclose = cleanup;

@@ -11,12 +11,21 @@
  */
 import { McpServer } from '@modelcontextprotocol/server';
 import type { ToolDeps } from './context.js';
+import { type InstrumentOptions, instrumentServer } from './instrument.js';
 import { registerFetch } from './tools/fetch.js';
 import { registerSearch } from './tools/search.js';
 
 export const SERVER_INFO = { name: 'sample-mcp', title: 'Sample MCP: cupcake orders', version: '0.1.0' };
 
-export function createServerFactory(deps: ToolDeps): () => McpServer {
+export const TOOL_NAMES = ['search', 'fetch'] as const;
+
+/**
+ * @param telemetry - spans (when tracing) and the operation-duration metric for every request
+ */
+export function createServerFactory(
+  deps: ToolDeps,
+  telemetry?: Omit<InstrumentOptions, 'tools'>,
+): () => McpServer {
   return () => {
     const server = new McpServer(SERVER_INFO, {
       capabilities: { tools: { listChanged: false } },
@@ -26,6 +35,7 @@ export function createServerFactory(deps: ToolDeps): () => McpServer {
     });
     registerSearch(server, deps);
     registerFetch(server, deps);
+    if (telemetry) instrumentServer(server, { ...telemetry, tools: TOOL_NAMES });
     return server;
   };
 }

@@ -29,6 +29,7 @@ import {
   isJSONRPCRequest,
   isJSONRPCResultResponse,
 } from '@modelcontextprotocol/server';
+import { withFacts } from './context.js';
 
 interface Pending {
   originalId: RequestId;
@@ -125,8 +126,10 @@ export class SharedServer {
       // A batch yields to the event loop between its messages: its tool calls (synchronous store
       // queries) would otherwise run back to back and hold up every other request meanwhile.
       if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      if (isJSONRPCRequest(message)) answers.push(this.transport.request(message, authInfo));
-      else if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') continue;
+      if (isJSONRPCRequest(message)) {
+        // The SDK sees an internal id: the client's travels with the message for its span.
+        answers.push(this.transport.request(message, withFacts(authInfo, { requestId: message.id })));
+      } else if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') continue;
       else this.transport.notify(message, authInfo);
     }
     return Promise.all(answers);

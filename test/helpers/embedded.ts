@@ -28,10 +28,12 @@ export interface EmbeddedStack {
 /**
  * @param extraEnv - environment for both servers
  * @param rsEnv - further overrides for the resource server only (e.g. a wrong KC_ISSUER)
+ * @param opts - `tracing`: both servers make spans (the test registered the OpenTelemetry SDK)
  */
 export async function startEmbeddedStack(
   extraEnv: Record<string, string> = {},
   rsEnv: (env: Record<string, string>) => Record<string, string> = () => ({}),
+  opts: { tracing?: boolean } = {},
 ): Promise<EmbeddedStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sample-mcp-e2e-'));
   const [rsPort, asPort] = [await freePort(), await freePort()];
@@ -48,8 +50,9 @@ export async function startEmbeddedStack(
   const idpConfig = loadIdpConfig(env, loadConfig(env));
   const config = loadConfig({ ...env, ...rsEnv(env) });
   const { logger, lines } = captureLogs();
-  let as = await startAuthorizationServer(idpConfig, { env, logger });
-  const rs = await startResourceServer(config, { logger, store: sampleStore() });
+  const tracing = opts.tracing ?? false;
+  let as = await startAuthorizationServer(idpConfig, { env, logger, tracing });
+  const rs = await startResourceServer(config, { logger, store: sampleStore(), tracing });
   return {
     get as() {
       return as;
@@ -63,7 +66,7 @@ export async function startEmbeddedStack(
     async restartAs() {
       await as.close();
       await new Promise((r) => setTimeout(r, 100)); // let clients notice their pooled sockets closed
-      as = await startAuthorizationServer(idpConfig, { env, logger });
+      as = await startAuthorizationServer(idpConfig, { env, logger, tracing });
     },
     async close() {
       await rs.close();

@@ -10,6 +10,7 @@ import { AuthError } from '../../auth/errors.js';
 import { metadataUrlFor, type ResourcePath } from '../../auth/metadata.js';
 import type { Config } from '../../config/config.js';
 import type { Metrics } from '../../observability/metrics.js';
+import { failSpan, inSpan } from '../../observability/tracing.js';
 import { sendHtml } from '../../web/html.js';
 import { sendJson } from '../../web/nodeIo.js';
 import type { Gate } from '../exchange.js';
@@ -27,26 +28,42 @@ export interface BearerGateOptions {
 export function bearerGate(options: BearerGateOptions): Gate {
   const { authenticate, config, metrics, signInPage } = options;
   const metadataUrl = metadataUrlFor(config.serverUrl, options.resource);
-  return async (x) => {
-    try {
-      x.principal = await authenticate(x.req.headersDistinct.authorization);
-      x.log.principal = x.principal;
-      return true;
-    } catch (err) {
-      if (!(err instanceof AuthError)) throw err;
-      x.log.authFailure = err.reason;
-      metrics.authFailures.inc({ reason: err.reason });
-      const challenge = challengeFor(err, metadataUrl, config.requiredScope);
-      const headers: Record<string, string> = challenge
-        ? { 'www-authenticate': challenge }
-        : { 'retry-after': '5' };
-      if (signInPage && (x.req.headers.accept ?? '').includes('text/html')) {
-        sendHtml(x.res, err.status, signInPage(), headers);
-      } else {
-        const error = err.kind === 'unavailable' ? 'temporarily_unavailable' : err.kind;
-        sendJson(x.res, err.status, { error, error_description: err.description }, headers);
+  // The span says whether the token was accepted and why not; of the token's claims only the
+  // issuer, the audience and the client id (never the token, the subject or the e-mail).
+  return (x) =>
+    inSpan('verify bearer token', { leaf: true }, async (span) => {
+      try {
+        x.principal = await authenticate(x.req.headersDistinct.authorization);
+        x.log.principal = x.principal;
+        if (span.isRecording()) {
+          span.setAttributes({
+            'sample_mcp.auth.outcome': 'accepted',
+            'sample_mcp.auth.issuer': x.principal.issuer,
+            'sample_mcp.auth.audience': x.principal.audience,
+            ...(x.principal.clientId && { 'sample_mcp.auth.client_id': x.principal.clientId }),
+          });
+        }
+        return true;
+      } catch (err) {
+        if (!(err instanceof AuthError)) throw err;
+        x.log.authFailure = err.reason;
+        span.setAttributes({
+          'sample_mcp.auth.outcome': err.kind === 'unavailable' ? 'unavailable' : 'refused',
+          'sample_mcp.auth.failure_reason': err.reason,
+        });
+        failSpan(span, err.reason);
+        metrics.authFailures.inc({ reason: err.reason });
+        const challenge = challengeFor(err, metadataUrl, config.requiredScope);
+        const headers: Record<string, string> = challenge
+          ? { 'www-authenticate': challenge }
+          : { 'retry-after': '5' };
+        if (signInPage && (x.req.headers.accept ?? '').includes('text/html')) {
+          sendHtml(x.res, err.status, signInPage(), headers);
+        } else {
+          const error = err.kind === 'unavailable' ? 'temporarily_unavailable' : err.kind;
+          sendJson(x.res, err.status, { error, error_description: err.description }, headers);
+        }
+        return false;
       }
-      return false;
-    }
-  };
+    });
 }

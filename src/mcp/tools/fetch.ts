@@ -9,6 +9,7 @@ import { viewerOf } from '../../orders/types.js';
 import { principalOf, type ToolDeps } from '../context.js';
 import { jsonResult, toolError } from './result.js';
 import { withStableJsonSchema } from './schema.js';
+import { inToolSpan } from './span.js';
 
 const input = withStableJsonSchema(
   z.object({
@@ -38,21 +39,22 @@ export function registerFetch(server: McpServer, deps: ToolDeps): void {
       outputSchema: output,
       annotations: { readOnlyHint: true, destructiveHint: false, openWorldHint: false, idempotentHint: true },
     },
-    async ({ id }, ctx) => {
-      const principal = principalOf(ctx.http?.authInfo);
-      const order = principal ? await deps.store.get(id.trim(), viewerOf(principal)) : undefined;
-      if (!order) {
-        deps.onToolCall?.('fetch', 'error');
-        return toolError(`No order with id "${id.slice(0, 200)}" was found among the orders you can see.`);
-      }
-      deps.onToolCall?.('fetch', 'ok');
-      return jsonResult({
-        id: order.id,
-        title: orderTitle(order),
-        text: orderText(order),
-        url: orderUrl(deps.serverUrl, order.id),
-        metadata: orderMetadata(order),
-      });
-    },
+    ({ id }, ctx) =>
+      inToolSpan('fetch', async () => {
+        const principal = principalOf(ctx.http?.authInfo);
+        const order = principal ? await deps.store.get(id.trim(), viewerOf(principal)) : undefined;
+        if (!order) {
+          deps.onToolCall?.('fetch', 'error');
+          return toolError(`No order with id "${id.slice(0, 200)}" was found among the orders you can see.`);
+        }
+        deps.onToolCall?.('fetch', 'ok');
+        return jsonResult({
+          id: order.id,
+          title: orderTitle(order),
+          text: orderText(order),
+          url: orderUrl(deps.serverUrl, order.id),
+          metadata: orderMetadata(order),
+        });
+      }),
   );
 }

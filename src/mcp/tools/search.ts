@@ -9,6 +9,7 @@ import { viewerOf } from '../../orders/types.js';
 import { principalOf, type ToolDeps } from '../context.js';
 import { jsonResult, toolError } from './result.js';
 import { withStableJsonSchema } from './schema.js';
+import { inToolSpan } from './span.js';
 
 export const SEARCH_LIMIT = 10;
 export const MAX_QUERY_LENGTH = 20_000;
@@ -38,17 +39,19 @@ export function registerSearch(server: McpServer, deps: ToolDeps): void {
       outputSchema: output,
       annotations: { readOnlyHint: true, destructiveHint: false, openWorldHint: false, idempotentHint: true },
     },
-    async ({ query }, ctx) => {
-      const principal = principalOf(ctx.http?.authInfo);
-      if (!principal) {
-        deps.onToolCall?.('search', 'error');
-        return toolError('Not authenticated');
-      }
-      const hits = await deps.store.search(query, viewerOf(principal), SEARCH_LIMIT);
-      deps.onToolCall?.('search', 'ok');
-      return jsonResult({
-        results: hits.map((h) => ({ id: h.id, title: h.title, url: orderUrl(deps.serverUrl, h.id) })),
-      });
-    },
+    ({ query }, ctx) =>
+      inToolSpan('search', async (span) => {
+        const principal = principalOf(ctx.http?.authInfo);
+        if (!principal) {
+          deps.onToolCall?.('search', 'error');
+          return toolError('Not authenticated');
+        }
+        const hits = await deps.store.search(query, viewerOf(principal), SEARCH_LIMIT);
+        deps.onToolCall?.('search', 'ok');
+        span.setAttribute('sample_mcp.tool.results', hits.length);
+        return jsonResult({
+          results: hits.map((h) => ({ id: h.id, title: h.title, url: orderUrl(deps.serverUrl, h.id) })),
+        });
+      }),
   );
 }
