@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { obtainToken } from '../src/idp/client.js';
 import { openLoginForm, submitLogin } from '../test/helpers/loginForm.js';
+import { INIT_BODY } from '../test/helpers/stack.js';
 import { startStackChild } from './serveChild.js';
 
 const { values } = parseArgs({
@@ -146,16 +147,7 @@ async function streamsAndBatches(
       const init = await fetch(`${base}/mcp`, {
         method: 'POST',
         headers: { ...HEADERS, ...auth },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-11-25',
-            capabilities: {},
-            clientInfo: { name: 'abuse', version: '1' },
-          },
-        }),
+        body: JSON.stringify(INIT_BODY()),
       }).catch(() => undefined);
       await init?.arrayBuffer();
       tallies.sessions.add(init?.status ?? 'error');
