@@ -214,6 +214,9 @@ export async function startAuthorizationServer(
   };
 }
 
+/** How long a request over its budget waits for its 429. */
+const REFUSAL_DELAY_MS = 1000;
+
 /** Which budget a request is charged to, if any. */
 function budgetOf(limits: IdpLimits, req: IncomingMessage, path: string) {
   if (path === '/auth') return { limiter: limits.authorization, what: 'sign-in requests', html: true };
@@ -240,6 +243,10 @@ async function overBudget(
   if (!budget) return false;
   const rate = await budget.limiter.consume(clientAddressKey(req.socket.remoteAddress));
   if (rate.ok) return false;
+  // The refusal waits a moment: a client that keeps N requests going is slowed to N a second
+  // instead of taking the CPU with as many cheap refusals as the server can write.
+  await new Promise((resolve) => setTimeout(resolve, REFUSAL_DELAY_MS).unref());
+  if (res.destroyed) return true;
   const retryAfter = { 'retry-after': String(rate.retryAfterSeconds) };
   const wait = `Wait ${rate.retryAfterSeconds === 1 ? '1 second' : `${rate.retryAfterSeconds} seconds`} and try again`;
   if (budget.html) {
