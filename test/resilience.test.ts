@@ -54,8 +54,13 @@ describe('per-user rate limit', () => {
         return res;
       };
       for (let i = 0; i < 5; i++) assert.equal((await call('alice')).status, 200);
+      const started = performance.now();
       const limited = await call('alice');
+      const waited = performance.now() - started;
       assert.equal(limited.status, 429);
+      // The refusal is paced (a second): a client keeping N requests going gets N refusals a
+      // second, not as many as the server can write.
+      assert.ok(waited >= 900, `the 429 came after ${waited.toFixed(0)} ms`);
       const retry = Number(limited.headers.get('retry-after'));
       assert.ok(Number.isInteger(retry) && retry >= 1 && retry <= 60, `Retry-After ${retry}`);
       assert.equal((await call('bob')).status, 200);

@@ -113,8 +113,8 @@ export function loadIdpConfig(
     extraRedirectUris: extra,
     cimdTrustedHosts: parseHosts(env, 'IDP_CIMD_TRUSTED_HOSTS'),
     limits: {
-      loginsPerIp: perMinute('IDP_LOGINS_PER_IP_PER_MINUTE', 60),
-      logins: perMinute('IDP_LOGINS_PER_MINUTE', 1200),
+      loginsPerIp: perMinute('IDP_LOGINS_PER_IP_PER_MINUTE', 30),
+      logins: perMinute('IDP_LOGINS_PER_MINUTE', 120),
       registrationsPerIp: perMinute('IDP_REGISTRATIONS_PER_IP_PER_MINUTE', 60),
       registrations: perMinute('IDP_REGISTRATIONS_PER_MINUTE', 600),
       authorizationsPerIp: perMinute('IDP_AUTHORIZATIONS_PER_IP_PER_MINUTE', 120),

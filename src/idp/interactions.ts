@@ -15,7 +15,6 @@ import { BodyTooLargeError, readBody } from '../web/nodeIo.js';
 import type { CimdPolicy } from './cimd.js';
 import type { IdpConfig } from './config.js';
 import type { IdpKeys } from './keys.js';
-import type { IdpLimits } from './limits.js';
 import { createLoginBackoff } from './loginBackoff.js';
 import { consentPage, errorPage, loginPage, type ScopeView } from './pages.js';
 import { QueueFullError, type UserDirectory } from './users.js';
@@ -37,8 +36,6 @@ export interface InteractionDeps {
   logger: Logger;
   /** Tells whether a client id is a metadata document URL, and its host. */
   cimd: Pick<CimdPolicy, 'documentHost'>;
-  /** Login attempts per client address and in all. */
-  limits: Pick<IdpLimits, 'login'>;
 }
 
 export function createInteractionHandler(deps: InteractionDeps) {
@@ -166,12 +163,6 @@ export function createInteractionHandler(deps: InteractionDeps) {
       );
     }
     const address = clientAddressKey(req.socket.remoteAddress);
-    const rate = await deps.limits.login.consume(address);
-    if (!rate.ok) {
-      deps.logger.info({ event: 'login_refused', reason: 'rate_limited' }, 'login refused');
-      const wait = `Too many sign-in attempts from your network. Wait ${inSeconds(rate.retryAfterSeconds)} and try again.`;
-      return showLogin(res, uid, clientId, email, wait, 429, rate.retryAfterSeconds);
-    }
     const waitMs = backoff.waitMs(email, address);
     if (waitMs > 0) {
       const seconds = Math.ceil(waitMs / 1000);

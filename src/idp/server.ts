@@ -144,7 +144,7 @@ export async function startAuthorizationServer(
   const limits = createIdpLimits(config, redis);
   const provider = createProvider({ config, users, keys, db, cimd });
   const callback = provider.callback();
-  const interactions = createInteractionHandler({ provider, users, keys, config, logger, cimd, limits });
+  const interactions = createInteractionHandler({ provider, users, keys, config, logger, cimd });
 
   provider.on('server_error', (_ctx, err) =>
     logger.error({ event: 'idp_server_error', err: err.message }, 'authorization server error'),
@@ -180,6 +180,7 @@ export async function startAuthorizationServer(
       );
     });
     try {
+      if (await overBudget(limits, req, res, url.pathname)) return;
       if (url.pathname.startsWith('/interaction/')) {
         await interactions(req, res, url);
         return;
@@ -206,7 +207,6 @@ export async function startAuthorizationServer(
           return;
         }
       }
-      if (await overBudget(limits, req, res, url.pathname)) return;
       callback(req, res);
     } catch (err) {
       logger.error(
@@ -260,10 +260,24 @@ export async function startAuthorizationServer(
   };
 }
 
+/** How long a request over its budget waits for its 429. */
+const REFUSAL_DELAY_MS = 1000;
+
+/** Which budget a request is charged to, if any. */
+function budgetOf(limits: IdpLimits, req: IncomingMessage, path: string) {
+  if (path === '/auth') return { limiter: limits.authorization, what: 'sign-in requests', html: true };
+  if (req.method !== 'POST') return undefined;
+  if (path === '/reg') return { limiter: limits.registration, what: 'registrations', html: false };
+  if (/^\/interaction\/[^/]+\/login$/.test(path))
+    return { limiter: limits.login, what: 'sign-in attempts', html: true };
+  return undefined;
+}
+
 /**
- * New authorization requests and registrations are counted per client address and in all; over
- * budget, 429 with `Retry-After` (an HTML page for the browser at `/auth`, OAuth JSON at `/reg`).
- * Resumed authorizations (`/auth/<uid>`, after a login) are not counted again.
+ * Login posts, new authorization requests and registrations are counted per client address and
+ * in all, before any other work (no database read, no password hash); over budget, 429 with
+ * `Retry-After`: an HTML page for the browser, OAuth JSON at `/reg`. Resumed authorizations
+ * (`/auth/<uid>`, after a login) are not counted again.
  */
 async function overBudget(
   limits: IdpLimits,
@@ -271,30 +285,29 @@ async function overBudget(
   res: ServerResponse,
   path: string,
 ): Promise<boolean> {
-  const limiter =
-    path === '/auth'
-      ? limits.authorization
-      : path === '/reg' && req.method === 'POST'
-        ? limits.registration
-        : undefined;
-  if (!limiter) return false;
-  const rate = await limiter.consume(clientAddressKey(req.socket.remoteAddress));
+  const budget = budgetOf(limits, req, path);
+  if (!budget) return false;
+  const rate = await budget.limiter.consume(clientAddressKey(req.socket.remoteAddress));
   if (rate.ok) return false;
+  // The refusal waits a moment: a client that keeps N requests going is slowed to N a second
+  // instead of taking the CPU with as many cheap refusals as the server can write.
+  await new Promise((resolve) => setTimeout(resolve, REFUSAL_DELAY_MS).unref());
+  if (res.destroyed) return true;
   const retryAfter = { 'retry-after': String(rate.retryAfterSeconds) };
-  const wait = `retry in ${rate.retryAfterSeconds} s`;
-  if (path === '/auth') {
+  const wait = `Wait ${rate.retryAfterSeconds === 1 ? '1 second' : `${rate.retryAfterSeconds} seconds`} and try again`;
+  if (budget.html) {
     sendHtml(
       res,
       429,
-      errorPage('Too many requests', `Too many sign-in requests from your network: ${wait}.`),
-      retryAfter,
+      errorPage('Too many requests', `Too many ${budget.what} from your network. ${wait}.`),
+      { ...retryAfter, 'referrer-policy': 'no-referrer' },
     );
   } else {
     res.writeHead(429, { 'content-type': 'application/json', 'cache-control': 'no-store', ...retryAfter });
     res.end(
       JSON.stringify({
         error: 'temporarily_unavailable',
-        error_description: `Too many registrations from your network: ${wait}`,
+        error_description: `Too many ${budget.what} from your network. ${wait}`,
       }),
     );
   }

@@ -23,6 +23,12 @@ export function createRateLimiter(perMinute: number, shared?: { redis: Redis; pr
 }
 
 /** The gate: one point per request for the signed-in user; beyond the limit 429 with `Retry-After`. */
+/**
+ * How long a request over the limit waits for its 429: a client that keeps N requests going is
+ * slowed to N a second instead of taking the CPU with as many cheap refusals as can be written.
+ */
+const REFUSAL_DELAY_MS = 1000;
+
 export function rateLimitGate(limiter: RateLimiter, metrics: Pick<Metrics, 'rateLimited'>): Gate {
   return async (x) => refuseOver(x, await limiter.consume((x.principal as Principal).key), metrics);
 }
@@ -39,10 +45,16 @@ export function batchChargeGate(limiter: RateLimiter, metrics: Pick<Metrics, 'ra
   };
 }
 
-function refuseOver(x: Exchange, rate: RateDecision, metrics: Pick<Metrics, 'rateLimited'>): boolean {
+async function refuseOver(
+  x: Exchange,
+  rate: RateDecision,
+  metrics: Pick<Metrics, 'rateLimited'>,
+): Promise<boolean> {
   if (rate.ok) return true;
   x.log.rateLimited = true;
   metrics.rateLimited.inc();
+  await new Promise((resolve) => setTimeout(resolve, REFUSAL_DELAY_MS).unref());
+  if (x.res.destroyed) return false;
   sendRpcError(x.res, 429, -32000, `Too many requests: retry in ${rate.retryAfterSeconds} s`, {
     'retry-after': String(rate.retryAfterSeconds),
   });
