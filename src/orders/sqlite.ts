@@ -137,25 +137,33 @@ function placeholders(n: number): string {
   return Array.from({ length: n }, () => '?').join(', ');
 }
 
+/** The smallest power of two ≥ n (and ≥ 1). */
+function powerOfTwo(n: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+}
+
 /** `list` padded with NULLs (which match nothing in `IN`) to the next power of two. */
 function padded<T>(list: readonly T[]): Array<T | null> {
-  const size = 2 ** Math.ceil(Math.log2(Math.max(1, list.length)));
+  const size = powerOfTwo(list.length);
   return [...list, ...new Array<null>(size - list.length).fill(null)];
 }
 
-/** A statement per LIMIT, each prepared on first use (limits are small integers: a handful of variants). */
-function byLimit<S>(
+/**
+ * A statement per size (a LIMIT, or the length of a padded list), each prepared on first use.
+ * Callers use powers of two, so there are a handful of variants.
+ */
+function perSize<S>(
   db: Database.Database,
-  sql: (limit: number) => string,
+  sql: (size: number) => string,
   shape: (st: Database.Statement) => S,
 ) {
   const prepared = new Map<number, S>();
-  return (limit: number): S => {
-    let st = prepared.get(limit);
+  return (size: number): S => {
+    let st = prepared.get(size);
     if (st === undefined) {
-      if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`bad LIMIT ${limit}`);
-      st = shape(db.prepare(sql(limit)));
-      prepared.set(limit, st);
+      if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`bad statement size ${size}`);
+      st = shape(db.prepare(sql(size)));
+      prepared.set(size, st);
     }
     return st;
   };
@@ -172,7 +180,7 @@ function prepareStatements(db: Database.Database) {
     getOwn: db.prepare<[string, string], OrderRow>(
       `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = ? AND customer_email = ?`,
     ),
-    recentAll: byLimit(
+    recentAll: perSize(
       db,
       (n) => `SELECT json_group_array(json_object('id', id, 'title', title)
                                 ORDER BY ordered_at DESC, rowid DESC)
@@ -180,7 +188,7 @@ function prepareStatements(db: Database.Database) {
                 ORDER BY ordered_at DESC, rowid DESC LIMIT ${n})`,
       (st) => st.pluck() as Database.Statement<[], string>,
     ),
-    recentOwn: byLimit(
+    recentOwn: perSize(
       db,
       (n) => `SELECT json_group_array(json_object('id', id, 'title', title)
                                 ORDER BY ordered_at DESC, rowid DESC)
@@ -196,7 +204,7 @@ function prepareStatements(db: Database.Database) {
     // SQLite's whole index walk, JSON.parse of one string far less. (An aggregate's ORDER BY
     // keeps the walk's order, which SQL does not otherwise promise for an aggregate.) LIMITs are constants (one
     // statement per limit, prepared on first use): with `LIMIT ?` SQLite's walk costs twice as much.
-    walkAll: byLimit(
+    walkAll: perSize(
       db,
       (limit) => `SELECT json_group_array(score ORDER BY score DESC, order_rowid DESC),
               json_group_array(order_rowid ORDER BY score DESC, order_rowid DESC) FROM (
@@ -205,7 +213,7 @@ function prepareStatements(db: Database.Database) {
           ORDER BY score DESC, order_rowid DESC LIMIT ${limit})`,
       (st) => st.raw() as Database.Statement<[string, number, number], [string, string]>,
     ),
-    walkOwn: byLimit(
+    walkOwn: perSize(
       db,
       (limit) => `SELECT json_group_array(score ORDER BY score DESC, order_rowid DESC),
               json_group_array(order_rowid ORDER BY score DESC, order_rowid DESC) FROM (
@@ -214,7 +222,7 @@ function prepareStatements(db: Database.Database) {
           ORDER BY score DESC, order_rowid DESC LIMIT ${limit})`,
       (st) => st.raw() as Database.Statement<[number, string, number, number], [string, string]>,
     ),
-    topHitsAll: byLimit(
+    topHitsAll: perSize(
       db,
       (limit) => `SELECT json_group_array(json_array(p.score, o.rowid, o.id, o.title))
          FROM (SELECT score, order_rowid FROM search_terms WHERE term = ?
@@ -222,7 +230,7 @@ function prepareStatements(db: Database.Database) {
          CROSS JOIN orders AS o ON o.rowid = p.order_rowid`,
       (st) => st.pluck() as Database.Statement<[string], string>,
     ),
-    topHitsOwn: byLimit(
+    topHitsOwn: perSize(
       db,
       (limit) => `SELECT json_group_array(json_array(p.score, o.rowid, o.id, o.title))
          FROM (SELECT score, order_rowid FROM search_terms INDEXED BY search_terms_owner
@@ -233,7 +241,7 @@ function prepareStatements(db: Database.Database) {
     ),
     // Lists are bound as `IN (?, ?, …)` padded with NULLs to a power of two (a few statement
     // variants); json_each() would be parsed again for every outer row.
-    scores: byLimit(
+    scores: perSize(
       db,
       (key) => {
         const [terms, rowids] = [key >> 16, key & 0xffff];
@@ -243,7 +251,7 @@ function prepareStatements(db: Database.Database) {
       },
       (st) => st.pluck() as Database.Statement<unknown[], string>,
     ),
-    counts: byLimit(
+    counts: perSize(
       db,
       (n) => `SELECT json_group_object(term, df) FROM search_stats WHERE term IN (${placeholders(n)})`,
       (st) => st.pluck() as Database.Statement<unknown[], string>,
@@ -254,13 +262,13 @@ function prepareStatements(db: Database.Database) {
            SELECT term FROM search_words WHERE word >= ? AND word < ? LIMIT ${MAX_PREFIX_WORDS})`,
       )
       .pluck(),
-    hitsAll: byLimit(
+    hitsAll: perSize(
       db,
       (n) =>
         `SELECT json_group_array(json_array(rowid, id, title)) FROM orders WHERE rowid IN (${placeholders(n)})`,
       (st) => st.pluck() as Database.Statement<unknown[], string>,
     ),
-    hitsOwn: byLimit(
+    hitsOwn: perSize(
       db,
       (n) => `SELECT json_group_array(json_array(rowid, id, title)) FROM orders
           WHERE rowid IN (${placeholders(n)}) AND customer_email = ?`,
@@ -506,13 +514,14 @@ export class SqliteOrderStore implements SyncOrderStore {
 
   /** The first `k` orders of one term's list as hits (one statement; the common one-word search). */
   private topHits(term: string, k: number, email: string | undefined): HitRow[] {
+    const size = powerOfTwo(k);
     const json =
       email === undefined
-        ? this.stmts.topHitsAll(k).get(term)
-        : this.stmts.topHitsOwn(k).get(ownerKey(email), term, email);
+        ? this.stmts.topHitsAll(size).get(term)
+        : this.stmts.topHitsOwn(size).get(ownerKey(email), term, email);
     const rows = JSON.parse(json ?? '[]') as Array<[number, number, string, string]>;
     rows.sort((a, b) => b[0] - a[0] || b[1] - a[1]);
-    return rows.map(([, rowid, id, title]) => ({ rowid, id, title }));
+    return rows.slice(0, k).map(([, rowid, id, title]) => ({ rowid, id, title }));
   }
 
   /** The terms of the words that start with `prefix` (folded), its own term included. */
@@ -532,11 +541,13 @@ export class SqliteOrderStore implements SyncOrderStore {
     return {
       walk: (term, after, limit) => {
         const from = [after?.score ?? START, after?.rowid ?? START] as const;
+        const size = powerOfTwo(limit);
         const row =
-          owner === undefined ? walkAll(limit).get(term, ...from) : walkOwn(limit).get(owner, term, ...from);
+          owner === undefined ? walkAll(size).get(term, ...from) : walkOwn(size).get(owner, term, ...from);
         if (row === undefined) return [];
         const score = JSON.parse(row[0]) as number[];
-        return (JSON.parse(row[1]) as number[]).map((rowid, i) => ({ score: score[i] ?? 0, rowid }));
+        const rowids = (JSON.parse(row[1]) as number[]).slice(0, limit);
+        return rowids.map((rowid, i) => ({ score: score[i] ?? 0, rowid }));
       },
       scores: (rowids, terms) => {
         const out: TermScore[] = [];
