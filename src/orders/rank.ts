@@ -176,25 +176,18 @@ class Scoreboard {
 
   /**
    * Totals and coverage of `rowids`, looking up only the groups their lists did not show; a group
-   * still unknown after that is absent (0). With `requireAll`, groups are looked up one at a time
-   * in `order` (rarest first) and only for the orders that had every group so far: those missing
-   * one cannot be an answer, and uncorrelated words leave few orders after the first lookup.
-   * Otherwise one {@link PostingSource.scores} call looks up everything.
+   * still unknown after that is absent (0). With `requireAllIn` (every group, rarest first),
+   * groups are looked up one at a time in that order and only for the orders that had every group
+   * so far: those missing one cannot be an answer, and uncorrelated words leave few orders after
+   * the first lookup. Otherwise one {@link PostingSource.scores} call looks up everything.
    */
-  rank(
-    source: PostingSource,
-    rowids: readonly number[],
-    requireAll = false,
-    order?: readonly number[],
-  ): Ranked[] {
-    const steps = requireAll
-      ? (order ?? this.groups.map((_, g) => g)).map((g) => [g])
-      : [this.groups.map((_, g) => g)];
+  rank(source: PostingSource, rowids: readonly number[], requireAllIn?: readonly number[]): Ranked[] {
+    const steps = requireAllIn ? requireAllIn.map((g) => [g]) : [this.groups.map((_, g) => g)];
     let alive = rowids;
     for (const step of steps) {
       const missing = alive.filter((rowid) => step.some((g) => this.known.get(rowid)?.[g] === undefined));
       if (missing.length > 0) this.lookUp(source, missing, step);
-      if (requireAll)
+      if (requireAllIn)
         alive = alive.filter((rowid) => step.every((g) => (this.known.get(rowid)?.[g] ?? 0) > 0));
     }
     return rowids.map((rowid) => {
@@ -246,21 +239,20 @@ export function rankAll(source: PostingSource, groups: readonly (readonly string
   }
   const board = new Scoreboard(groups);
   const found: Ranked[] = [];
-  const keep = (ranked: readonly Ranked[]): void => {
-    for (const r of ranked) if (r.covered === groups.length) found.push(r);
-    found.sort(byTotal);
-    if (found.length > k) found.length = k;
-  };
   const counts = source.counts(groups.flat());
   const sizes = groups.map((terms) => terms.reduce((n, t) => n + (counts.get(t) ?? 0), 0));
   const rarest = sizes.indexOf(Math.min(...sizes));
   const rarestSize = sizes[rarest] ?? 0;
   if (rarestSize === 0) return [];
   const rarestFirst = groups.map((_, g) => g).sort((a, b) => (sizes[a] ?? 0) - (sizes[b] ?? 0));
+  /** Ranks newly seen orders and keeps the best `k` that have every group. */
+  const keep = (fresh: readonly number[]): void => {
+    for (const r of board.rank(source, fresh, rarestFirst)) if (r.covered === groups.length) found.push(r);
+    found.sort(byTotal);
+    if (found.length > k) found.length = k;
+  };
   if (rarestSize <= SHORT_LIST) {
-    readList(source, groups[rarest] ?? [], rarest, counts, board, (fresh) =>
-      keep(board.rank(source, fresh, true, rarestFirst)),
-    );
+    keep(readList(source, groups[rarest] ?? [], rarest, counts, board));
     return found;
   }
   for (let step = 0; ; step++) {
@@ -276,7 +268,7 @@ export function rankAll(source: PostingSource, groups: readonly (readonly string
         if (board.saw(g, p)) fresh.push(p.rowid);
       }
     });
-    keep(board.rank(source, fresh, true, rarestFirst));
+    keep(fresh);
     // An order not seen yet is after every cursor: in every group at most the cursor's score.
     if (cursors.some((c) => c.exhausted)) break;
     const bound = cursors.reduce((sum, c) => sum + (c.position?.score ?? 0), 0);
@@ -285,9 +277,7 @@ export function rankAll(source: PostingSource, groups: readonly (readonly string
     if (kth !== undefined && (kth.total > bound || (kth.total === bound && kth.rowid > oldest))) break;
     if (read.n >= MAX_POSTINGS) break;
     if (step === 0 && rarestSize <= EXHAUSTIVE_LIST) {
-      readList(source, groups[rarest] ?? [], rarest, counts, board, (fresh) =>
-        keep(board.rank(source, fresh, true, rarestFirst)),
-      );
+      keep(readList(source, groups[rarest] ?? [], rarest, counts, board));
       break;
     }
   }
@@ -296,7 +286,7 @@ export function rankAll(source: PostingSource, groups: readonly (readonly string
 
 /**
  * Every order having every group is in the rarest group's list: reads all of it (group `g`,
- * `terms`) and looks up the other groups' scores for those orders.
+ * `terms`) onto the board and returns the orders not seen before.
  */
 function readList(
   source: PostingSource,
@@ -304,14 +294,13 @@ function readList(
   g: number,
   counts: ReadonlyMap<string, number>,
   board: Scoreboard,
-  rankFresh: (fresh: readonly number[]) => void,
-): void {
+): number[] {
   const fresh: number[] = [];
   for (const term of terms) {
     const n = counts.get(term) ?? 0;
     if (n > 0) for (const p of source.walk(term, undefined, n)) if (board.saw(g, p)) fresh.push(p.rowid);
   }
-  rankFresh(fresh);
+  return fresh;
 }
 
 /**
