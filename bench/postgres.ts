@@ -15,6 +15,7 @@ import { PostgresOrderStore, searchStatement } from '../src/orders/postgres.js';
 import type { Viewer } from '../src/orders/types.js';
 import { ALL, alice, BENCH_QUERIES, bob } from '../test/helpers/orderCases.js';
 import { findPostgres, startPostgres } from '../test/helpers/postgres.js';
+import { percentile } from './stats.js';
 
 const TARGET_P95_MS = 5;
 const WARMUP_RUNS = 3;
@@ -37,12 +38,6 @@ const bin = findPostgres();
 if (!bin) {
   process.stderr.write('PostgreSQL is not installed (apt-get install postgresql)\n');
   process.exit(2);
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return (
-    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN
-  );
 }
 
 const server = await startPostgres(bin, 'orders_bench');

@@ -24,6 +24,7 @@ import { ALICE, DEFAULT_SEED } from '../src/orders/generate.js';
 import { SCHEMA_VERSION, SqliteOrderStore } from '../src/orders/sqlite.js';
 import type { Viewer } from '../src/orders/types.js';
 import { BENCH_QUERIES } from '../test/helpers/orderCases.js';
+import { percentile } from './stats.js';
 
 /** The target: overall p95 of all measured searches, in milliseconds. */
 const TARGET_P95_MS = 5;
@@ -73,12 +74,6 @@ if (dbPath === undefined) {
   }
 } else if (!existsSync(dbPath)) {
   usage(`--db ${dbPath} does not exist`);
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] ?? Number.NaN;
 }
 
 /** Shapes that were slow in earlier designs (docs/benchmarks.md). */
