@@ -252,8 +252,10 @@ async function main(): Promise<void> {
     const heapAfter = await heapUsedMiB(base);
 
     latencies.sort((a, b) => a - b);
-    const pct = (p: number) =>
-      (latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0).toFixed(1);
+    /** The `p`th percentile of ascending `xs` (the soak's own floor-rank definition), 0 when empty. */
+    const at = (xs: readonly number[], p: number) =>
+      xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? 0;
+    const pct = (p: number) => at(latencies, p).toFixed(1);
     const done = Object.values(counts).reduce((a, b) => a + b, 0);
     const failed = Object.values(errors).reduce((a, b) => a + b, 0);
     const growth = rssWarm ? (rssAfter - rssWarm) / rssWarm : 0;
@@ -265,7 +267,7 @@ async function main(): Promise<void> {
     );
     const kinds = Object.entries(byKind).map(([kind, ms]) => {
       ms.sort((a, b) => a - b);
-      return `${kind} ${(ms[Math.floor(ms.length / 2)] ?? 0).toFixed(0)}/${(ms[Math.floor(0.95 * ms.length)] ?? 0).toFixed(0)}`;
+      return `${kind} ${at(ms, 50).toFixed(0)}/${at(ms, 95).toFixed(0)}`;
     });
     console.log(`p50/p95 ms by operation: ${kinds.join(', ')}`);
     console.log(`errors: ${failed}${failed ? ` ${JSON.stringify(errors)}` : ''}`);
