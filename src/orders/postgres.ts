@@ -17,7 +17,7 @@
  *   "and" or "for" are still searchable.
  * - User text only reaches `to_tsquery` as quoted word tokens from {@link queryTokens} (so `&`, `|`,
  *   `!`, `<->`, `:*`, quotes and parentheses are inert); any remaining data error yields [].
- * - Ranking is bounded like SQLite's: `ts_rank` orders the newest {@link RANK_WINDOW} matches.
+ * - Ranking is bounded: `ts_rank` orders the newest {@link RANK_WINDOW} matches.
  * - Migrations are numbered steps recorded in `order_schema_migrations`, applied in one
  *   transaction under an advisory lock, so several servers starting at once are safe and
  *   `migrate()` can run any number of times.

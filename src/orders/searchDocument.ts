@@ -1,6 +1,6 @@
 /**
  * What of an order is searchable, how much each part weighs, and the limits of a search — the
- * same for both stores, which differ only in how they index it (SQLite FTS5 columns, PostgreSQL
+ * same for both stores, which differ only in how they index it (SQLite per-term scores, PostgreSQL
  * `tsvector` weight classes).
  */
 import type { Order } from './types.js';
@@ -12,8 +12,9 @@ export const MAX_SEARCH_LIMIT = 50;
 export const DEFAULT_SEARCH_LIMIT = 10;
 
 /**
- * How many of the newest orders matching a search pass are ranked. Equal to "rank everything"
- * while a pass matches fewer orders than this; bounds the cost of common words on large tables.
+ * PostgreSQL: how many of the newest orders matching a query are ranked. Equal to "rank
+ * everything" while a query matches fewer orders than this; bounds the cost of common words on
+ * large tables. (SQLite ranks every match from precomputed scores, src/orders/rank.ts.)
  */
 export const RANK_WINDOW = 200;
 

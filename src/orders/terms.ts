@@ -13,7 +13,7 @@
  */
 import { stemmer } from 'stemmer';
 import { FIELD_WEIGHTS, type SearchFields, searchFields } from './searchDocument.js';
-import { foldText, WORD } from './text.js';
+import { foldedWordList } from './text.js';
 import type { Order } from './types.js';
 
 /** Occurrences of a term in one field beyond this many add nothing. */
@@ -22,11 +22,6 @@ export const MAX_FIELD_OCCURRENCES = 3;
 /** A folded word's term. Numbers and words of one or two letters stay as they are. */
 export function stem(foldedWord: string): string {
   return foldedWord.length <= 2 || /^\p{N}+$/u.test(foldedWord) ? foldedWord : stemmer(foldedWord);
-}
-
-/** The folded words of a field (the same words the query side sees). */
-export function foldedWordList(text: string): string[] {
-  return Array.from(text.normalize('NFC').matchAll(WORD), (m) => foldText(m[0]));
 }
 
 /** An order's terms, each with its score (doubled field weights × occurrences, capped per field). */

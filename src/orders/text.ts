@@ -6,7 +6,7 @@
 
 /**
  * A word: starts with a letter or digit, may continue with letters, digits and combining marks
- * (so decomposed "crème" stays one word; FTS5's unicode61 tokenizer also treats marks as part of words).
+ * (so decomposed "crème" stays one word).
  */
 export const WORD = /[\p{L}\p{N}][\p{L}\p{M}\p{N}]*/gu;
 
@@ -35,11 +35,15 @@ export function foldText(text: string): string {
 }
 
 /**
- * The words of `text`, folded and space-separated ("gluten-free" → "gluten free", e-mails split
- * into their parts, as SQLite's unicode61 tokenizer splits them).
+ * The words of `text`, folded ("gluten-free" → `gluten`, `free`; e-mails split into their parts).
  */
+export function foldedWordList(text: string): string[] {
+  return Array.from(text.normalize('NFC').matchAll(WORD), (m) => foldText(m[0]));
+}
+
+/** {@link foldedWordList}, space-separated (what PostgreSQL's `tsvector` is built from). */
 export function foldedWords(text: string): string {
-  return Array.from(text.normalize('NFC').matchAll(WORD), (m) => foldText(m[0])).join(' ');
+  return foldedWordList(text).join(' ');
 }
 
 /** At most this many characters of the input are scanned for tokens. */
