@@ -366,6 +366,8 @@ export class SqliteOrderStore implements SyncOrderStore {
     this.insertBatch = db.transaction((orders: readonly Order[]) => {
       const { insertOrder } = this.stmts;
       if (!insertOrder) throw new Error('order store is read-only');
+      // One writer per batch: a batch that throws (a duplicate id) rolls back, and its pending
+      // words and counts go with the writer instead of leaking into the next batch's flush.
       const terms = new TermWriter(db);
       for (const order of orders) {
         const customerEmail = order.customerEmail.toLowerCase();
